@@ -1,0 +1,13 @@
+"""The command-line shell over the git-sit library: the only package that imports click.
+
+``base`` holds the group, the shared options and the single place where a
+``SitError`` becomes an error line and exit status 1; each other module adds
+one family of commands.
+"""
+
+from __future__ import annotations
+
+from git_sit.cli import read, write  # noqa: F401  (registers the commands)
+from git_sit.cli.base import cli, main
+
+__all__ = ["cli", "main"]

@@ -1,0 +1,115 @@
+"""The click group, the application context and the one SitError → exit 1 translation."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import click
+
+from git_sit import __version__, userconfig
+from git_sit.errors import SitError
+from git_sit.locate import Options, open_store
+from git_sit.query import Expression, compile_expression, render
+from git_sit.store import Store
+
+F = TypeVar("F", bound=Callable[..., Any])
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class SitGroup(click.Group):
+    """Turns every ``SitError`` raised by a command into ``error: ...`` and exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SitError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@dataclass
+class App:
+    """What every command needs: where it runs and the global options."""
+
+    cwd: str
+    integrity: bool = True
+    user_config_path: str | None = None
+    _user_config: dict[str, Any] | None = field(default=None, repr=False)
+
+    def warn(self, message: str) -> None:
+        click.echo(f"warning: {message}", err=True)
+
+    def store(self, rev: str | None = None) -> Store:
+        return open_store(self.cwd, Options(rev, self.integrity, self.warn))
+
+    def user_config(self) -> dict[str, Any]:
+        if self._user_config is None:
+            self._user_config = userconfig.load(self.user_config_path)
+        return self._user_config
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+@click.group(cls=SitGroup, context_settings=CONTEXT_SETTINGS)
+@click.option(
+    "-i", "--disable-integrity-check", is_flag=True, envvar="SIT_DISABLE_INTEGRITY_CHECK",
+    help="Reduce records even if their content does not match their ID.",
+)
+@click.option("-c", "--config", "config_path", metavar="FILE", help="User config file.")
+@click.version_option(__version__, "--version", prog_name="git-sit")
+@click.pass_context
+def cli(ctx: click.Context, disable_integrity_check: bool, config_path: str | None) -> None:
+    """SIT issue records stored in git: read them at any revision, write new ones.
+
+    Run as 'git sit COMMAND'. Every read command takes --rev REV to read a branch,
+    tag or commit straight from git objects; without it, the files in the work tree.
+    """
+    ctx.obj = App(os.getcwd(), not disable_integrity_check, config_path)
+
+
+class JMESPathType(click.ParamType):
+    """A JMESPath expression, compiled while the arguments are parsed (bad → exit 2)."""
+
+    name = "EXPR"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, Expression):
+            return value
+        try:
+            return compile_expression(str(value))
+        except SitError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+JMESPATH = JMESPathType()
+
+
+def rev_option(func: F) -> F:
+    """``--rev REV``: read from git objects at REV instead of the work tree."""
+    return click.option(
+        "--rev", metavar="REV",
+        help="Read the repository at this branch, tag or commit (bare repositories: HEAD).",
+    )(func)
+
+
+def echo_values(values: Iterable[Any]) -> None:
+    """Print query results as SIT does, one block each, as they are produced."""
+    out = sys.stdout
+    for value in values:
+        out.write(render(value) + "\n")
+    out.flush()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        cli(prog_name="git sit")
+    except BrokenPipeError:
+        # Output piped into `head` and the like: stop quietly, as git does.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(141)

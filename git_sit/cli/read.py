@@ -1,0 +1,172 @@
+"""Read commands: items, reduce, records, integrity, path, config. All take ``--rev``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from git_sit import userconfig
+from git_sit.cli.base import JMESPATH, App, cli, echo_values, pass_app, rev_option
+from git_sit.errors import SitError
+from git_sit.query import (
+    ITEMS_DEFAULT_QUERY,
+    RECORDS_DEFAULT_QUERY,
+    REDUCE_DEFAULT_QUERY,
+    Expression,
+    compile_expression,
+    select,
+)
+from git_sit.record import record_json, split_path
+from git_sit.store import Store
+from git_sit.view import Kind
+
+
+def _pick(
+    app: App, store: Store, given: Expression | None, name: str | None, where: tuple[str, str, str],
+) -> Expression | None:
+    """The expression from ``-f``/``-q``, or the named one from ``-F``/``-Q`` (repository first)."""
+    directory, kind, role = where
+    if given is not None and name is not None:
+        raise click.UsageError(f"give either an expression or a named {role[:-1]}, not both.")
+    if name is None:
+        return given
+    text = store.named_expression(directory, name)
+    if text is None:
+        text = userconfig.named(app.user_config(), kind, role, name)
+    if text is None:
+        raise click.BadParameter(f"no {role[:-1]} named {name!r} in {directory}/ or the user config.")
+    return compile_expression(text)
+
+
+def filter_options(func: Any) -> Any:
+    func = click.option("-F", "--named-filter", metavar="NAME", help="Use a named filter.")(func)
+    return click.option("-f", "--filter", "filter_", type=JMESPATH, help="JMESPath filter.")(func)
+
+
+def query_options(func: Any) -> Any:
+    func = click.option("-Q", "--named-query", metavar="NAME", help="Use a named query.")(func)
+    return click.option("-q", "--query", type=JMESPATH, help="JMESPath query.")(func)
+
+
+@cli.command()
+@filter_options
+@query_options
+@rev_option
+@pass_app
+def items(
+    app: App, filter_: Expression | None, named_filter: str | None,
+    query: Expression | None, named_query: str | None, rev: str | None,
+) -> None:
+    """Reduce every item and print the query result of those that pass the filter."""
+    store = app.store(rev)
+    flt = _pick(app, store, filter_, named_filter, (".items/filters", "items", "filters"))
+    qry = _pick(app, store, query, named_query, (".items/queries", "items", "queries"))
+    echo_values(select(store.states(), flt, qry or compile_expression(ITEMS_DEFAULT_QUERY)))
+
+
+@cli.command()
+@click.argument("item", required=False)
+@query_options
+@rev_option
+@pass_app
+def reduce(
+    app: App, item: str | None, query: Expression | None, named_query: str | None, rev: str | None,
+) -> None:
+    """Reduce one item (or, without ITEM, every record of the repository) and print it."""
+    store = app.store(rev)
+    if item is None:
+        where = (".queries", "items", "queries")
+        qry = _pick(app, store, query, named_query, where)
+        state = store.reduce_repository()
+    else:
+        qry = _pick(app, store, query, named_query, (".items/queries", "items", "queries"))
+        state = store.reduce(store.resolve_item(item))
+    echo_values(select([state], None, qry or compile_expression(REDUCE_DEFAULT_QUERY)))
+
+
+@cli.command()
+@click.argument("item", required=False)
+@filter_options
+@query_options
+@rev_option
+@pass_app
+def records(
+    app: App, item: str | None, filter_: Expression | None, named_filter: str | None,
+    query: Expression | None, named_query: str | None, rev: str | None,
+) -> None:
+    """List the records of ITEM (or of the repository) in reduction order."""
+    store = app.store(rev)
+    flt = _pick(app, store, filter_, named_filter, (".records/filters", "records", "filters"))
+    qry = _pick(app, store, query, named_query, (".records/queries", "records", "queries"))
+    if item is None:
+        found, _ = store.repository_records()
+    else:
+        found = store.item_records(store.resolve_item(item))
+    values = (record_json(record) for record in found)
+    echo_values(select(values, flt, qry or compile_expression(RECORDS_DEFAULT_QUERY)))
+
+
+@cli.command()
+@rev_option
+@pass_app
+def integrity(app: App, rev: str | None) -> None:
+    """Recompute every record's ID; list 'ITEM RECORD' and 'RECORD' lines that fail (exit 1)."""
+    store = app.store(rev)
+    failed = False
+    seen: set[str] = set()
+    for item_id in store.item_ids():
+        loaded = store.load_item(item_id)
+        seen.update(loaded.records)
+        for record_id in sorted(loaded.bad):
+            click.echo(f"{item_id} {record_id}")
+            failed = True
+    store.integrity = True
+    _, bad = store.repository_records()
+    for record_id in bad:
+        if record_id not in seen:
+            click.echo(record_id)
+            failed = True
+    if failed:
+        raise SystemExit(1)
+
+
+@cli.command()
+@click.option("-r", "--record", "record_id", metavar="ID", help="Print this record's directory.")
+@rev_option
+@pass_app
+def path(app: App, record_id: str | None, rev: str | None) -> None:
+    """Print the SIT repository's path (or a record's directory)."""
+    store = app.store(rev)
+    if record_id is None:
+        click.echo(store.path)
+        return
+    if store.layout.record_node(record_id) is not None:
+        click.echo(f"{store.path}/records/{split_path(record_id)}")
+        return
+    click.echo(f"{store.path}/{_legacy_path(store, record_id)}")
+
+
+def _legacy_path(store: Store, record_id: str) -> str:
+    for item_id, dirs in store.items().items():
+        for parent, directory in dirs:
+            node = store.layout.view.lookup(directory, record_id)
+            if node is not None and node.kind is Kind.TREE:
+                return f"{parent}/{item_id}/{record_id}"
+    raise SitError(f"record {record_id} not found.")
+
+
+@cli.command()
+@click.argument("which", type=click.Choice(["user", "repository"]), default="user")
+@click.option("-q", "--query", type=JMESPATH, help="JMESPath query over the config.")
+@rev_option
+@pass_app
+def config(app: App, which: str, query: Expression | None, rev: str | None) -> None:
+    """Print the user config (default) or the repository's config.json."""
+    value: Any
+    if which == "user":
+        value = app.user_config()
+    else:
+        value = json.loads(json.dumps(app.store(rev).config.raw))
+    echo_values(select([value], None, query or compile_expression("@")))

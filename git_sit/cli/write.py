@@ -1,0 +1,94 @@
+"""Write commands: init, item, record. They write into the work tree and stage in the index."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from git_sit import userconfig
+from git_sit.cli.base import App, cli, pass_app
+from git_sit.config import DEFAULT_CONFIG_BYTES
+from git_sit.errors import NotARepository, SitError
+from git_sit.locate import sit_dir_on_disk
+from git_sit.storage import GitRepo
+from git_sit.writer import compose, create_item, read_payload, utc_timestamp, write_record
+
+
+@cli.command()
+@pass_app
+def init(app: App) -> None:
+    """Create .sit/config.json (SIT's default) in the current directory and stage it."""
+    repo = GitRepo.discover(app.cwd)
+    if repo.workdir is None:
+        raise NotARepository("'git sit init' needs a work tree; this repository is bare.")
+    sit_dir = os.path.join(app.cwd, ".sit")
+    config_path = os.path.join(sit_dir, "config.json")
+    if os.path.exists(config_path):
+        click.echo(f"Repository {sit_dir} already exists")
+        return
+    try:
+        os.makedirs(os.path.join(sit_dir, "records"), exist_ok=True)
+        with open(config_path, "xb") as handle:
+            handle.write(DEFAULT_CONFIG_BYTES)
+    except OSError as exc:
+        raise SitError(f"cannot create {config_path}: {exc.strerror}.") from None
+    repo.stage([os.path.relpath(config_path, repo.workdir)])
+    click.echo(f"Repository {sit_dir} initialized")
+
+
+@cli.command()
+@click.option("--id", "item_id", metavar="ID", help="Item ID (default: a new UUID v4).")
+@pass_app
+def item(app: App, item_id: str | None) -> None:
+    """Create a new, empty item and print its ID."""
+    _, sit_dir = sit_dir_on_disk(app.cwd)
+    click.echo(create_item(sit_dir, item_id))
+
+
+def _split_types(value: tuple[str, ...]) -> list[str]:
+    types = [t.strip() for chunk in value for t in chunk.split(",") if t.strip()]
+    for name in types:
+        if "/" in name or "\\" in name or name in (".", ".."):
+            raise click.BadParameter(f"invalid record type {name!r}.", param_hint="'-t'")
+    return types
+
+
+@cli.command()
+@click.option("-t", "--type", "types", multiple=True, metavar="T1,T2", help="Record types.")
+@click.option("--no-author", is_flag=True, help="Do not write .authors.")
+@click.option("--no-timestamp", is_flag=True, help="Do not write .timestamp.")
+@click.option("-n", "--no-aux", is_flag=True, help="Neither .authors nor .timestamp.")
+@click.argument("item_id", metavar="ITEM")
+@click.argument("files", nargs=-1, type=click.Path())
+@pass_app
+def record(
+    app: App, types: tuple[str, ...], no_author: bool, no_timestamp: bool, no_aux: bool,
+    item_id: str, files: tuple[str, ...],
+) -> None:
+    """Record FILES (paths below the current directory) as a new record of ITEM."""
+    repo, sit_dir = sit_dir_on_disk(app.cwd)
+    store = app.store()
+    item_id = store.resolve_item(item_id)
+    authors = None
+    if not (no_author or no_aux):
+        authors = userconfig.author(app.user_config(), repo.config_value)
+        if authors is None:
+            raise SitError("no author: set git config user.name (and user.email), or use --no-author.")
+    files_map = compose(
+        read_payload(app.cwd, files),
+        _split_types(types),
+        authors,
+        None if (no_timestamp or no_aux) else utc_timestamp(),
+        store.item_leaves(item_id),
+    )
+    written = write_record(sit_dir, store.config, item_id, files_map)
+    stage_written(repo, sit_dir, written.paths)
+    click.echo(written.record_id)
+
+
+def stage_written(repo: GitRepo, sit_dir: str, paths: list[str]) -> None:
+    """Stage new record files so the next commit carries them."""
+    assert repo.workdir is not None
+    top = repo.workdir
+    repo.stage([os.path.relpath(os.path.join(sit_dir, p), top).replace(os.sep, "/") for p in paths])

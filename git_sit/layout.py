@@ -1,0 +1,185 @@
+"""Where records are: SIT's repository layouts, read through any ``View`` (SIT-FORMAT §3).
+
+Items are the union of ``items/*`` and legacy ``issues/*``. An item entry is a
+legacy record directory or a link file; link files are resolved lexically inside
+the repository and fall back to the canonical flat location (§3.3). Record files
+are every regular file below the record directory; a symlink, submodule or
+non-UTF-8 name makes the record unreadable. Problems are collected, never raised,
+so one bad record does not hide the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from git_sit.errors import InvalidRecord, MissingObject
+from git_sit.record import Record, is_record_id, normalise_name, split_path
+from git_sit.view import Kind, Node, View, is_utf8_name
+
+ITEM_DIRS = ("items", "issues")
+RECORDS_DIR = "records"
+MAX_LINK_DEPTH = 8
+LINK_WHITESPACE = " \t\r\n\v\f\ufeff"
+
+ItemDir = tuple[str, Node]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Something wrong with one record or link, reported and skipped."""
+
+    record_id: str
+    item_id: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = f" of item {self.item_id}" if self.item_id else ""
+        return f"record {self.record_id}{where}: {self.reason}"
+
+
+@dataclass(slots=True)
+class ItemEntries:
+    """An item's record directories by record ID, and what could not be resolved."""
+
+    nodes: dict[str, Node] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
+
+
+class Layout:
+    """The SIT repository rooted at ``root`` in ``view``."""
+
+    def __init__(self, view: View, root: Node) -> None:
+        self.view = view
+        self.root = root
+
+    def file(self, path: str) -> bytes | None:
+        """A file's bytes by path inside the repository, or ``None`` if absent."""
+        node = self.view.lookup(self.root, path)
+        if node is None or node.kind is not Kind.FILE:
+            return None
+        return self.view.read(node)
+
+    def item_dirs(self) -> dict[str, list[ItemDir]]:
+        """Item ID → its directories (``items/ID`` and/or ``issues/ID``)."""
+        result: dict[str, list[ItemDir]] = {}
+        for parent in ITEM_DIRS:
+            top = self.view.lookup(self.root, parent)
+            if top is None or top.kind is not Kind.TREE:
+                continue
+            for node in self.view.children(top):
+                if node.kind is Kind.TREE:
+                    result.setdefault(node.name, []).append((parent, node))
+        return dict(sorted(result.items()))
+
+    def item_entries(self, item_id: str, dirs: list[ItemDir]) -> ItemEntries:
+        """Resolve every record entry of an item's directories."""
+        entries = ItemEntries()
+        for parent, directory in dirs:
+            if directory.key:
+                entries.keys.append(directory.key)
+            base = [parent, directory.name]
+            for node in self.view.children(directory):
+                if node.name in entries.nodes or not is_record_id(node.name):
+                    continue
+                self._add_entry(entries, item_id, base, node)
+        return entries
+
+    def _add_entry(self, entries: ItemEntries, item_id: str, base: list[str], node: Node) -> None:
+        try:
+            target = self._resolve_entry(base, node)
+        except (InvalidRecord, MissingObject) as exc:
+            entries.problems.append(Problem(node.name, item_id, str(exc)))
+            return
+        if target is not None:
+            entries.nodes[node.name] = target
+
+    def _resolve_entry(self, base: list[str], node: Node) -> Node | None:
+        if node.kind is Kind.TREE:
+            return node
+        if node.kind is not Kind.FILE:
+            return None
+        return self._resolve_link(base, node) or self.record_node(node.name)
+
+    def _resolve_link(self, base: list[str], link: Node) -> Node | None:
+        for _ in range(MAX_LINK_DEPTH):
+            text = self.view.read(link).decode("utf-8", errors="replace").strip(LINK_WHITESPACE)
+            if not text or text.startswith(("/", "\\")) or text[1:3] in (":\\", ":/"):
+                return None  # absolute: not resolvable inside git, use the canonical place
+            parts = resolve_relative(base, text)
+            if parts is None:
+                raise InvalidRecord(f"link file points outside the repository ({text!r})")
+            target = self.view.lookup(self.root, "/".join(parts))
+            if target is None or target.kind not in (Kind.TREE, Kind.FILE):
+                return None
+            if target.kind is Kind.TREE:
+                return target
+            base, link = parts[:-1], target
+        raise InvalidRecord("link files nest too deeply")
+
+    def record_node(self, record_id: str) -> Node | None:
+        """The canonical flat record directory of ``record_id``, if present."""
+        node = self.view.lookup(self.root, f"{RECORDS_DIR}/{split_path(record_id)}")
+        return node if node is not None and node.kind is Kind.TREE else None
+
+    def repository_records(self) -> tuple[dict[str, Node], list[Problem]]:
+        """Every record of the repository: canonical flat records plus legacy item records."""
+        found: dict[str, Node] = {}
+        problems: list[Problem] = []
+        top = self.view.lookup(self.root, RECORDS_DIR)
+        if top is not None and top.kind is Kind.TREE:
+            for path, node in self._walk_record_dirs(top, []):
+                if path == split_path(node.name):
+                    found.setdefault(node.name, node)
+                else:
+                    problems.append(Problem(node.name, None, f"misplaced at records/{path}"))
+        for dirs in self.item_dirs().values():
+            for _, directory in dirs:
+                for node in self.view.children(directory):
+                    if node.kind is Kind.TREE and is_record_id(node.name):
+                        found.setdefault(node.name, node)
+        return dict(sorted(found.items())), problems
+
+    def _walk_record_dirs(self, node: Node, above: list[str]) -> Iterator[tuple[str, Node]]:
+        for child in self.view.children(node):
+            if child.kind is not Kind.TREE:
+                continue
+            path = [*above, child.name]
+            if is_record_id(child.name):
+                yield "/".join(path), child
+            elif len(child.name) <= 2 and len(path) < 64:
+                yield from self._walk_record_dirs(child, path)
+
+    def read_record(self, record_id: str, node: Node) -> Record:
+        """Read a record's files; ``InvalidRecord`` if git-sit cannot read it faithfully."""
+        files: dict[str, bytes] = {}
+        self._collect(node, "", files)
+        return Record(record_id, files)
+
+    def _collect(self, node: Node, prefix: str, files: dict[str, bytes]) -> None:
+        for child in self.view.children(node):
+            name = prefix + child.name
+            if not is_utf8_name(name):
+                raise InvalidRecord(f"file name {name!r} is not valid UTF-8")
+            if child.kind is Kind.TREE:
+                self._collect(child, name + "/", files)
+            elif child.kind is Kind.FILE:
+                files[normalise_name(name)] = self.view.read(child)
+            else:
+                raise InvalidRecord(f"{name} is a {child.kind.value}, not a regular file")
+
+
+def resolve_relative(base: list[str], text: str) -> list[str] | None:
+    """Join a link's relative path to ``base`` lexically; ``None`` if it escapes the root."""
+    parts = list(base)
+    for part in text.replace("\\", "/").split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if not parts:
+                return None
+            parts.pop()
+        else:
+            parts.append(part)
+    return parts

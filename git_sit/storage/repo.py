@@ -1,0 +1,97 @@
+"""Opening git repositories and resolving revisions, with pygit2 errors turned into SitErrors."""
+
+from __future__ import annotations
+
+import os
+
+import pygit2
+from pygit2.enums import RepositoryOpenFlag
+
+from git_sit.errors import NotARepository, SitError, UnknownRevision
+from git_sit.storage.gitview import GitView, node_of
+from git_sit.view import Node
+
+
+class GitRepo:
+    """A git repository, bare or with a work tree."""
+
+    def __init__(self, repo: pygit2.Repository) -> None:
+        self.repo = repo
+
+    @classmethod
+    def discover(cls, cwd: str) -> GitRepo:
+        """The repository containing ``cwd`` (as git finds it, honouring ``GIT_DIR``)."""
+        git_dir = os.environ.get("GIT_DIR")
+        path = git_dir if git_dir else pygit2.discover_repository(cwd)
+        if not path:
+            raise NotARepository(f"{cwd} is not in a git repository.")
+        try:
+            return cls(pygit2.Repository(path))
+        except pygit2.GitError as exc:
+            raise NotARepository(f"cannot open the git repository at {path}: {exc}.") from None
+
+    @classmethod
+    def from_env(cls, git_dir: str) -> GitRepo:
+        """Open as a hook must: objects in git's quarantine directory are visible (FROM_ENV)."""
+        try:
+            return cls(pygit2.Repository(git_dir, RepositoryOpenFlag.FROM_ENV))
+        except pygit2.GitError as exc:
+            raise NotARepository(f"cannot open the git repository at {git_dir}: {exc}.") from None
+
+    @property
+    def workdir(self) -> str | None:
+        """The work tree's top directory (no trailing slash), ``None`` if bare."""
+        workdir = self.repo.workdir
+        return workdir.rstrip("/") if workdir else None
+
+    @property
+    def git_dir(self) -> str:
+        return str(self.repo.path).rstrip("/")
+
+    def view(self) -> GitView:
+        return GitView()
+
+    def root_tree(self, rev: str) -> Node:
+        """The root tree of a revision (commit, tag, tree, ``HEAD~3``...) as a view node."""
+        try:
+            obj = self.repo.revparse_single(rev)
+            tree = obj.peel(pygit2.Tree)
+        except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
+            raise UnknownRevision(f"unknown revision {rev!r}.") from None
+        return node_of(tree, "")
+
+    def has_head(self) -> bool:
+        return not self.repo.head_is_unborn
+
+    def config_value(self, key: str) -> str | None:
+        """A git config value (all scopes git would read), or ``None``."""
+        try:
+            value = self.repo.config[key]
+        except KeyError:
+            return None
+        except pygit2.GitError as exc:
+            raise SitError(f"cannot read git config {key}: {exc}.") from None
+        return str(value)
+
+    def stage(self, paths: list[str]) -> None:
+        """Add work-tree files (paths relative to the top) to the index."""
+        try:
+            index = self.repo.index
+            index.read()
+            for path in paths:
+                index.add(path)
+            index.write()
+        except (OSError, pygit2.GitError) as exc:
+            raise SitError(f"cannot stage the new record in the git index: {exc}.") from None
+
+    def unstage(self, paths: list[str]) -> None:
+        """Drop paths from the index (undoing ``stage`` after a failed write)."""
+        try:
+            index = self.repo.index
+            index.read()
+            for path in paths:
+                if path in index:
+                    index.remove(path)
+            index.write()
+        except (OSError, pygit2.GitError):
+            pass  # best effort: the caller is already reporting the original failure

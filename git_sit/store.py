@@ -1,0 +1,151 @@
+"""The record store: a SIT repository's items, records and reduced states.
+
+A ``Store`` wraps one ``Layout`` (a git tree at some revision, or the work tree)
+with the repository's configuration. It resolves item IDs (exact or a unique
+prefix), reads and verifies records, orders them (§5.2) and reduces them. It never
+prints: problems with single records go to the ``warn`` callback and the record is
+skipped, as SIT skips records that fail integrity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from git_sit.config import RepoConfig
+from git_sit.errors import InvalidRecord, MissingObject, UnknownItem
+from git_sit.layout import ItemDir, Layout, Problem
+from git_sit.order import flatten, generations, leaves
+from git_sit.record import Record
+from git_sit.reduce import Reducer, State, issue_tracking_reducers, reduce_item, reduce_records
+from git_sit.view import Node
+
+Warn = Callable[[str], None]
+
+
+def _ignore(message: str) -> None:
+    pass
+
+
+@dataclass(slots=True)
+class LoadedItem:
+    """An item's records: every resolvable one (for ordering) and which of them are usable."""
+
+    item_id: str
+    records: dict[str, Record | None] = field(default_factory=dict)
+    bad: set[str] = field(default_factory=set)
+    keys: list[str] = field(default_factory=list)
+
+    def parents(self) -> dict[str, frozenset[str]]:
+        return {rid: (r.prev if r else frozenset()) for rid, r in self.records.items()}
+
+    def ordered(self) -> list[Record]:
+        """Records in reduction order, without those that failed to read or verify."""
+        order = flatten(generations(self.parents()))
+        return [r for rid in order if rid not in self.bad and (r := self.records[rid]) is not None]
+
+
+@dataclass(slots=True)
+class Store:
+    """A SIT repository at one revision (or the work tree)."""
+
+    layout: Layout
+    config: RepoConfig
+    path: str
+    integrity: bool = True
+    warn: Warn = _ignore
+    _items: dict[str, list[ItemDir]] | None = None
+
+    def items(self) -> dict[str, list[ItemDir]]:
+        """Item ID → directories, in ascending ID order."""
+        if self._items is None:
+            self._items = self.layout.item_dirs()
+        return self._items
+
+    def item_ids(self) -> list[str]:
+        return list(self.items())
+
+    def resolve_item(self, text: str) -> str:
+        """An item ID from a full ID or a unique prefix."""
+        items = self.items()
+        if text in items:
+            return text
+        matches = [item for item in items if item.startswith(text)] if text else []
+        if not matches:
+            raise UnknownItem(f"no item {text!r} in {self.path}.")
+        if len(matches) > 1:
+            shown = ", ".join(matches[:10]) + (", ..." if len(matches) > 10 else "")
+            raise UnknownItem(f"item ID prefix {text!r} is ambiguous: {shown}.")
+        return matches[0]
+
+    def load_item(self, item_id: str) -> LoadedItem:
+        """Read and verify all of an item's records."""
+        entries = self.layout.item_entries(item_id, self.items()[item_id])
+        loaded = LoadedItem(item_id, keys=entries.keys)
+        self._report(entries.problems)
+        for record_id, node in sorted(entries.nodes.items()):
+            record = self._read(record_id, node, item_id)
+            loaded.records[record_id] = record
+            if record is None:
+                loaded.bad.add(record_id)
+            elif self.integrity and not record.verifies(self.config.hasher):
+                self.warn(str(Problem(record_id, item_id, "content does not match its ID; skipped")))
+                loaded.bad.add(record_id)
+        return loaded
+
+    def _read(self, record_id: str, node: Node, item_id: str | None) -> Record | None:
+        try:
+            return self.layout.read_record(record_id, node)
+        except (InvalidRecord, MissingObject) as exc:
+            self.warn(str(Problem(record_id, item_id, f"{exc}; skipped")))
+            return None
+
+    def _report(self, problems: list[Problem]) -> None:
+        for problem in problems:
+            self.warn(str(problem))
+
+    def item_records(self, item_id: str) -> list[Record]:
+        """An item's usable records in reduction order."""
+        return self.load_item(item_id).ordered()
+
+    def item_leaves(self, item_id: str) -> list[str]:
+        """Records of the item that no other of its records follows (automatic ``.prev``)."""
+        if item_id not in self.items():
+            return []
+        loaded = self.load_item(item_id)
+        return leaves({rid: p & loaded.records.keys() for rid, p in loaded.parents().items()})
+
+    def reduce(self, item_id: str, reducers: Sequence[Reducer] | None = None) -> State:
+        """The reduced state of one item."""
+        return reduce_item(item_id, self.item_records(item_id), reducers or issue_tracking_reducers())
+
+    def states(self, reducers: Sequence[Reducer] | None = None) -> Iterator[State]:
+        """Every item's reduced state, in ascending item ID order, one at a time."""
+        reducers = reducers or issue_tracking_reducers()
+        for item_id in self.items():
+            yield reduce_item(item_id, self.item_records(item_id), reducers)
+
+    def repository_records(self) -> tuple[list[Record], list[str]]:
+        """All records of the repository in reduction order, and the IDs that failed integrity."""
+        nodes, problems = self.layout.repository_records()
+        self._report(problems)
+        records = {rid: self._read(rid, node, None) for rid, node in nodes.items()}
+        bad = [rid for rid, r in records.items() if r is None or not r.verifies(self.config.hasher)]
+        parents = {rid: (r.prev if r else frozenset()) for rid, r in records.items()}
+        skip = set(bad) if self.integrity else {rid for rid, r in records.items() if r is None}
+        ordered = [
+            r for rid in flatten(generations(parents)) if rid not in skip and (r := records[rid])
+        ]
+        return ordered, bad
+
+    def reduce_repository(self, reducers: Sequence[Reducer] | None = None) -> State:
+        """The repository container's state (every record, initial state ``{}``)."""
+        records, _ = self.repository_records()
+        return reduce_records(records, reducers or issue_tracking_reducers(), {})
+
+    def named_expression(self, directory: str, name: str) -> str | None:
+        """A named filter or query stored in the repository (``.items/filters/NAME``...)."""
+        if "/" in name or name in ("", ".", ".."):
+            return None
+        data = self.layout.file(f"{directory}/{name}")
+        return data.decode("utf-8", errors="replace") if data is not None else None
