@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import click
@@ -164,9 +163,5 @@ def _legacy_path(store: Store, record_id: str) -> str:
 @pass_app
 def config(app: App, which: str, query: Expression | None, rev: str | None) -> None:
     """Print the user config (default) or the repository's config.json."""
-    value: Any
-    if which == "user":
-        value = app.user_config()
-    else:
-        value = json.loads(json.dumps(app.store(rev).config.raw))
+    value: Any = app.user_config() if which == "user" else dict(app.store(rev).config.raw)
     echo_values(select([value], None, query or compile_expression("@")))
