@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from git_sit.record import Record
 
@@ -215,3 +215,24 @@ def issue_tracking_reducers() -> list[Reducer]:
 def reduce_item(item_id: str, records: Iterable[Record], reducers: Sequence[Reducer]) -> State:
     """Reduce one item: the initial state is ``{"id": ITEM}``."""
     return reduce_records(records, reducers, {"id": item_id})
+
+
+class ReducerSet(Protocol):
+    """Whatever reduces records into states; ``fingerprint`` names its exact behaviour."""
+
+    @property
+    def fingerprint(self) -> str: ...
+
+    def reduce(self, records: Iterable[Record], initial: State) -> State: ...
+
+
+class NativeReducers:
+    """The built-in reducers (the issue-tracking port) as a ``ReducerSet``."""
+
+    fingerprint = "native:issue-tracking@18c57211"
+
+    def __init__(self) -> None:
+        self._reducers = issue_tracking_reducers()
+
+    def reduce(self, records: Iterable[Record], initial: State) -> State:
+        return reduce_records(records, self._reducers, initial)

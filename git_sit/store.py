@@ -9,7 +9,7 @@ skipped, as SIT skips records that fail integrity.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from git_sit.config import RepoConfig
@@ -17,7 +17,7 @@ from git_sit.errors import InvalidRecord, MissingObject, UnknownItem
 from git_sit.layout import ItemDir, Layout, Problem
 from git_sit.order import flatten, generations, leaves
 from git_sit.record import Record
-from git_sit.reduce import Reducer, State, issue_tracking_reducers, reduce_item, reduce_records
+from git_sit.reduce import NativeReducers, ReducerSet, State
 from git_sit.view import Node
 
 Warn = Callable[[str], None]
@@ -54,6 +54,7 @@ class Store:
     path: str
     integrity: bool = True
     warn: Warn = _ignore
+    reducers: ReducerSet = field(default_factory=NativeReducers)
     _items: dict[str, list[ItemDir]] | None = None
 
     def items(self) -> dict[str, list[ItemDir]]:
@@ -77,6 +78,17 @@ class Store:
             shown = ", ".join(matches[:10]) + (", ..." if len(matches) > 10 else "")
             raise UnknownItem(f"item ID prefix {text!r} is ambiguous: {shown}.")
         return matches[0]
+
+    def item_key(self, item_id: str) -> str | None:
+        """A key that fixes the item's records: its directories' git object IDs (None on disk).
+
+        Records are content-addressed, so the same item trees always reduce to the same
+        state under the same reducers and integrity setting.
+        """
+        keys = [f"{parent}:{node.key}" for parent, node in self.items()[item_id] if node.key]
+        if len(keys) != len(self.items()[item_id]):
+            return None
+        return " ".join(keys)
 
     def load_item(self, item_id: str) -> LoadedItem:
         """Read and verify all of an item's records."""
@@ -115,15 +127,14 @@ class Store:
         loaded = self.load_item(item_id)
         return leaves({rid: p & loaded.records.keys() for rid, p in loaded.parents().items()})
 
-    def reduce(self, item_id: str, reducers: Sequence[Reducer] | None = None) -> State:
-        """The reduced state of one item."""
-        return reduce_item(item_id, self.item_records(item_id), reducers or issue_tracking_reducers())
+    def reduce(self, item_id: str) -> State:
+        """The reduced state of one item (initial state ``{"id": ITEM}``)."""
+        return self.reducers.reduce(self.item_records(item_id), {"id": item_id})
 
-    def states(self, reducers: Sequence[Reducer] | None = None) -> Iterator[State]:
+    def states(self) -> Iterator[State]:
         """Every item's reduced state, in ascending item ID order, one at a time."""
-        reducers = reducers or issue_tracking_reducers()
         for item_id in self.items():
-            yield reduce_item(item_id, self.item_records(item_id), reducers)
+            yield self.reduce(item_id)
 
     def repository_records(self) -> tuple[list[Record], list[str]]:
         """All records of the repository in reduction order, and the IDs that failed integrity."""
@@ -138,10 +149,10 @@ class Store:
         ]
         return ordered, bad
 
-    def reduce_repository(self, reducers: Sequence[Reducer] | None = None) -> State:
+    def reduce_repository(self) -> State:
         """The repository container's state (every record, initial state ``{}``)."""
         records, _ = self.repository_records()
-        return reduce_records(records, reducers or issue_tracking_reducers(), {})
+        return self.reducers.reduce(records, {})
 
     def named_expression(self, directory: str, name: str) -> str | None:
         """A named filter or query stored in the repository (``.items/filters/NAME``...)."""
