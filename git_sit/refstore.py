@@ -19,7 +19,7 @@ from git_sit.config import parse_config
 from git_sit.errors import SitError
 from git_sit.layout import Layout
 from git_sit.locate import Options, candidates, find_sit, relative_parts
-from git_sit.reduce import State
+from git_sit.reduce import NativeReducers, ReducerSet, State
 from git_sit.status import Change, change_of
 from git_sit.storage import GitRef, GitRepo, RefKind, current_branch, list_refs
 from git_sit.store import Store
@@ -105,6 +105,7 @@ class RefReader:
     repo: GitRepo
     cwd: str
     options: Options
+    reducers: ReducerSet = field(default_factory=NativeReducers)
 
     @classmethod
     def discover(cls, cwd: str, options: Options) -> RefReader:
@@ -126,7 +127,7 @@ class RefReader:
         layout = Layout(view, node)
         config = parse_config(layout.file("config.json") or b"", f"{label}:{path}/config.json")
         opts = self.options
-        return Store(layout, config, f"{label}:{path}", opts.integrity, opts.warn)
+        return Store(layout, config, f"{label}:{path}", opts.integrity, opts.warn, self.reducers)
 
     def ref_stores(self, refs: Iterable[GitRef]) -> list[RefStore]:
         """A store per ref; a ref whose SIT repository cannot be read is warned about and empty."""
