@@ -11,7 +11,7 @@ can stand in for the in-memory dict.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -169,12 +169,16 @@ def store_changes(before: Store | None, after: Store | None, memo: Memo) -> list
             key = memo_key(before, item_id)
             if key is not None and key == memo_key(after, item_id):
                 continue
-        old_state = reduce_cached(before, item_id, memo) if before and item_id in old else None
-        new_state = reduce_cached(after, item_id, memo) if after and item_id in new else None
+        old_state = _state_in(before, old, item_id, memo)
+        new_state = _state_in(after, new, item_id, memo)
         change = change_of(item_id, old_state, new_state)
         if change is not None:
             changes.append(change)
     return changes
+
+
+def _state_in(store: Store | None, items: Mapping[str, object], item_id: str, memo: Memo) -> State | None:
+    return reduce_cached(store, item_id, memo) if store is not None and item_id in items else None
 
 
 def states_by_ref(
