@@ -304,3 +304,23 @@ def test_diff_reduces_only_items_whose_subtree_differs(history, rev1, rev2, redu
     reader = _reader(history, calls)
     store_changes(reader.rev_store(rev1), reader.rev_store(rev2), DictMemo())
     assert sorted(calls) == sorted(reduced)
+
+
+def test_status_of_the_sit_sample_matches_its_expected_states(fixture_dir, workdir):
+    from tests.helpers import copy_fixture, expected_states
+    copy_fixture(workdir)
+    git(workdir, "add", ".")
+    git(workdir, "commit", "-qm", "fixture")
+    git(workdir, "tag", "-a", "-m", "sample", "sample")
+    expected = {state["id"]: state["state"] for state in expected_states()}
+    result = _json(sit(workdir, "status", "--json"))
+    for ref in ("refs/heads/main", "refs/tags/sample"):
+        assert result["refs"][ref] == {
+            "current": ref == "refs/heads/main", "items": len(expected),
+            "open": list(expected.values()).count("open"),
+            "closed": list(expected.values()).count("closed"),
+        }
+    assert result["differing"] == {}
+    some = sorted(expected)[::7]
+    by_item = _json(sit(workdir, "status", *some, "--json", "--no-tags"))
+    assert by_item == {item: {"refs/heads/main": expected[item]} for item in some}
