@@ -2,10 +2,12 @@
 
 ``repo`` opens repositories (discovered from a directory, or from the hook
 environment so that quarantined objects are visible), resolves revisions and
-reads git config; ``gitview`` exposes a git tree as a read-only ``View``.
+reads git config; ``gitview`` exposes a git tree as a read-only ``View``; ``refs``
+lists branches and tags with their root trees.
 """
 
 from git_sit.storage.gitview import GitView
+from git_sit.storage.refs import GitRef, RefKind, current_branch, list_refs
 from git_sit.storage.repo import GitRepo
 
-__all__ = ["GitRepo", "GitView"]
+__all__ = ["GitRef", "GitRepo", "GitView", "RefKind", "current_branch", "list_refs"]
