@@ -22,7 +22,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from git_sit.errors import SitError
 from git_sit.signature import (
@@ -91,7 +91,6 @@ class Gpg:
     home: str | None = None
     fingerprint: str = ""  # identifies the trusted keyring's content; "" for the user's keyring
     owns_home: bool = False
-    _scratch: str | None = field(default=None, repr=False)
 
     def _base(self) -> list[str]:
         if self.home is None:
@@ -121,27 +120,20 @@ class Gpg:
 
     def verify(self, message: bytes, signature: bytes) -> Check:
         """What gpg says about ``signature`` (armoured, detached) over ``message``."""
-        path = os.path.join(self._scratch_dir(), "signature.asc")
-        with open(path, "wb") as handle:
+        with tempfile.NamedTemporaryFile(prefix="git-sit-", suffix=".asc") as handle:
             handle.write(signature)
-        result = self._run(["--status-fd=1", "--verify", path, "-"], message)
+            handle.flush()
+            result = self._run(["--status-fd=1", "--verify", handle.name, "-"], message)
         output = result.stderr.decode("utf-8", errors="replace")
         check = parse_status(result.stdout.decode("utf-8", errors="replace"), output)
         if check is None:
             raise GpgError(f"gpg failed to verify a signature: {_last_line(output)}")
         return check
 
-    def _scratch_dir(self) -> str:
-        if self._scratch is None:
-            self._scratch = tempfile.mkdtemp(prefix="git-sit-gpg-")
-        return self._scratch
-
     def close(self) -> None:
-        """Remove the temporary files (and the trusted keyring's private home)."""
-        for path in (self._scratch, self.home if self.owns_home else None):
-            if path:
-                shutil.rmtree(path, ignore_errors=True)
-        self._scratch = None
+        """Remove the trusted keyring's private home, if this object made one."""
+        if self.owns_home and self.home:
+            shutil.rmtree(self.home, ignore_errors=True)
 
 
 def trusted(keyring: str, program: str = DEFAULT_PROGRAM) -> Gpg:

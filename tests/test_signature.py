@@ -90,7 +90,7 @@ def test_without_prev_links_variant_b_is_not_tried():
     assert verify.asked == [HELLO.encode()]
 
 
-def test_signed_files_sign_every_file_including_prev_links():
+def test_signed_files_sign_every_file_including_prev_links() -> None:
     seen: list[bytes] = []
 
     def sign(msg: bytes) -> bytes:
