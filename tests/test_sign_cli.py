@@ -157,6 +157,12 @@ def test_trusted_reduction_ignores_untrusted_records(workdir: Path, keys: Keys,
     assert summary.startswith("New title")
     assert trusted.err == ""
 
+    checked = sit(workdir, "verify", "--rev", "HEAD", "--trusted", str(keys.alice_asc))
+    assert checked.code == 0, checked.err
+    lines = dict(line.split(" ", 1) for line in checked.out.splitlines())
+    assert lines[ids["closed"]] == f"unknown-key (A) key {keys.mallory}"
+    assert lines[ids["first"]].startswith(f"good (A) key {keys.alice}")
+
     explained = sit(workdir, "reduce", ITEM, "--rev", "HEAD", "--trusted", str(keys.alice_gpg),
                     "--explain", "-q", "state")
     assert explained.out.strip() == "open"
@@ -184,6 +190,9 @@ def test_fixture_signatures_are_by_an_unknown_key_not_bad(fixture_dir: Path, wor
     assert statuses.count("unsigned") == 39
     assert statuses.count("unknown-key") == 59
     assert "(B)" in run.out and "(A)" in run.out
+    # SIT-FORMAT §2.4's signed join record, signed 2018-04-18 (variant A era), by SIT's author
+    assert "D5OELQSMF2HFUXQJKE7HYQGKSU3ZHJB6 unknown-key (A) key " \
+           "8E691A14E6AC91CB3BB3A83C1D60D7CFD80845FF me@yrashk.com" in run.out.splitlines()
 
 
 def test_missing_gpg_is_an_error_only_when_signing_or_verifying(workdir: Path, keys: Keys,

@@ -198,6 +198,8 @@ def test_digest_prefix_names_the_variant_of_real_sit_signatures(fixture_dir):
         if any(name.startswith(".prev/") for name in files):
             assert a != b
             seen["A" if a else "B"] += 1
+            # §4.5: variant A until 2018-05-02, variant B from 2018-05-20 on
+            assert bool(b) == (files[".timestamp"].decode() >= "2018-05-20")
         assert digest_matches(files[".signature"], b"SOME OTHER MESSAGE") is False
     assert seen["A"] and seen["B"]
 

@@ -15,7 +15,15 @@ import click
 from git_sit import gpg
 from git_sit.cli.base import App, cli, echo_values, pass_app, rev_option
 from git_sit.record import Record
-from git_sit.signature import BAD, Sign, Verification, describe, verification_json, verify_record
+from git_sit.signature import (
+    BAD,
+    Sign,
+    Verification,
+    Verify,
+    describe,
+    verification_json,
+    verify_record,
+)
 from git_sit.signing import GitConfig, TrustPolicy, gpg_program, signer, signing_settings
 from git_sit.storage import GitRepo
 from git_sit.store import Store
@@ -85,7 +93,7 @@ def record_signer(app: App, sign: bool | None, signing_key: str | None) -> Sign 
     return signer(settings) if settings.enabled else None
 
 
-def verifications(store: Store, records: list[Record], verify: Any,
+def verifications(store: Store, records: list[Record], verify: Verify,
                   memo: dict[str, Verification]) -> Iterator[tuple[Record, Verification]]:
     """Each record with its verification (memoised by record ID)."""
     for record in records:
