@@ -159,9 +159,9 @@ def test_trusted_reduction_ignores_untrusted_records(workdir: Path, keys: Keys,
 
     checked = sit(workdir, "verify", "--rev", "HEAD", "--trusted", str(keys.alice_asc))
     assert checked.code == 0, checked.err
-    lines = dict(line.split(" ", 1) for line in checked.out.splitlines())
-    assert lines[ids["closed"]] == f"unknown-key (A) key {keys.mallory}"
-    assert lines[ids["first"]].startswith(f"good (A) key {keys.alice}")
+    statuses = dict(line.split(" ", 1) for line in checked.out.splitlines())
+    assert statuses[ids["closed"]] == f"unknown-key (A) key {keys.mallory}"
+    assert statuses[ids["first"]].startswith(f"good (A) key {keys.alice}")
 
     explained = sit(workdir, "reduce", ITEM, "--rev", "HEAD", "--trusted", str(keys.alice_gpg),
                     "--explain", "-q", "state")
