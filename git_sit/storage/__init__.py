@@ -2,10 +2,12 @@
 
 ``repo`` opens repositories (discovered from a directory, or from the hook
 environment so that quarantined objects are visible), resolves revisions and
-reads git config; ``gitview`` exposes a git tree as a read-only ``View``.
+reads git config; ``gitview`` exposes a git tree as a read-only ``View``;
+``submodule`` reads the trees of git submodules at their pinned commits.
 """
 
 from git_sit.storage.gitview import GitView
 from git_sit.storage.repo import GitRepo
+from git_sit.storage.submodule import GitSubmodules
 
-__all__ = ["GitRepo", "GitView"]
+__all__ = ["GitRepo", "GitSubmodules", "GitView"]
