@@ -150,6 +150,9 @@ class Engine:
         result = _loads(text)
         if "error" in result:
             return Step(error=result["error"])
+        if not isinstance(result["state"], dict):  # a toJSON() turned the state into something else
+            message = f"TypeError: invalid return value {json.dumps(result['state'])}, expected an object"
+            return Step(error={"file": self._scripts[end - 1].path, "error": message})
         return Step(state=result["state"], quirk=result["quirk"])
 
     def _stopped(self, exc: Exception, start: int) -> Step:

@@ -241,17 +241,14 @@
             }
         }
         current = -1;
-        var text;
+        // One JSON.stringify for the whole answer: the binding cannot read QuickJS's
+        // rope strings, which concatenation makes, but stringify returns flat ones.
         try {
-            text = stringify(stack[stack.length - 1]);
+            return stringify({quirk: stack.length > 2, state: stack[stack.length - 1]});
         } catch (e) {
             if (isResourceError(e)) throw e;
             return failure(to - 1, describe(e));
         }
-        if (text === undefined || text.charAt(0) !== '{') {
-            return failure(to - 1, 'TypeError: invalid return value ' + describe(text) + ', expected an object');
-        }
-        return '{"quirk":' + (stack.length > 2) + ',"state":' + text + '}';
     }
 
     function running() {
