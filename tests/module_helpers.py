@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
+
+import pygit2
 
 from tests.helpers import git
 
@@ -42,3 +45,27 @@ def add_submodule(workdir: Path, url: Path, where: str) -> str:
     """``git submodule add`` a local repository at ``where``; return the pinned commit."""
     git(workdir, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(url), where)
     return git(workdir / where, "rev-parse", "HEAD").strip()
+
+
+def commit_tree(repo: pygit2.Repository, files: dict[str, bytes], message: str = "commit") -> pygit2.Oid:
+    """Commit ``files`` as the whole tree of a new ``HEAD`` commit (fast for thousands of files)."""
+    nested: dict[str, Any] = {}
+    for path, data in files.items():
+        *dirs, name = path.split("/")
+        node = nested
+        for part in dirs:
+            node = node.setdefault(part, {})
+        node[name] = data
+    sig = pygit2.Signature("Test Author", "author@example.com", 1767323045, 0)
+    parents = [] if repo.head_is_unborn else [repo.head.target]
+    return repo.create_commit("HEAD", sig, sig, message, _build(repo, nested), parents)
+
+
+def _build(repo: pygit2.Repository, node: dict[str, Any]) -> pygit2.Oid:
+    builder = repo.TreeBuilder()
+    for name, value in node.items():
+        if isinstance(value, dict):
+            builder.insert(name, _build(repo, value), pygit2.enums.FileMode.TREE)
+        else:
+            builder.insert(name, repo.create_blob(value), pygit2.enums.FileMode.BLOB)
+    return builder.write()

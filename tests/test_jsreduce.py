@@ -32,7 +32,8 @@ def rec(rid: str, **files: bytes) -> Record:
 
 
 def test_this_is_per_reducer_and_reset_for_each_reduction():
-    counter = "module.exports = function (state) { this.n = (this.n || 0) + 1; state[KEY] = this.n; return state; };"
+    counter = ("module.exports = function (state) {"
+               " this.n = (this.n || 0) + 1; state[KEY] = this.n; return state; };")
     rs = reducers({"a.js": counter.replace("KEY", "'a'"), "b.js": counter.replace("KEY", "'b'")})
     records = [rec("R1"), rec("R2"), rec("R3")]
     assert rs.reduce(records, {"id": "i"}) == {"id": "i", "a": 3, "b": 3}
@@ -65,12 +66,14 @@ DECODE_CASES = [
 
 def test_text_decoder_matches_whatwg_replacement():
     generator = random.Random(6)
-    alphabet = [0x00, 0x41, 0x7F, 0x80, 0xBF, 0xC2, 0xC3, 0xDF, 0xE0, 0xED, 0xEF, 0xF0, 0xF4, 0xF5, 0xFF, 0xA0, 0x9F]
+    alphabet = [0x00, 0x41, 0x7F, 0x80, 0xBF, 0xC2, 0xC3, 0xDF, 0xE0, 0xED, 0xEF, 0xF0, 0xF4, 0xF5, 0xFF,
+                0xA0, 0x9F]
     fuzz = [bytes(generator.choice(alphabet) for _ in range(generator.randrange(12))) for _ in range(400)]
     cases = DECODE_CASES + fuzz
     source = ("module.exports = function (state, record) { var d = new TextDecoder('utf-8');"
               " state.out.push(d.decode(record.files.x)); return state; };")
-    state = reducers({"r.js": source}).reduce([rec(f"R{i}", x=data) for i, data in enumerate(cases)], {"out": []})
+    records = [rec(f"R{i}", x=data) for i, data in enumerate(cases)]
+    state = reducers({"r.js": source}).reduce(records, {"out": []})
     assert state["out"] == [text_decode(data) for data in cases]
 
 
@@ -101,8 +104,9 @@ def test_require_resolves_within_the_root_once_per_heap():
     ("./other.js", 'Error: module not found: "other.js"'),
 ])
 def test_require_failures_are_error_entries(request_id, message):
-    files = {**REQUIRE_FILES, "b.js": f"module.exports = function (s) {{ require({json.dumps(request_id)}); }};"}
-    state = reducers(files, {"other.js": "module.exports = function (s) { return s; };"}).reduce([rec("R")], {})
+    source = f"module.exports = function (s) {{ require({json.dumps(request_id)}); }};"
+    other = {"other.js": "module.exports = function (s) { return s; };"}
+    state = reducers({**REQUIRE_FILES, "b.js": source}, other).reduce([rec("R")], {})
     assert state == {"errors": [{"file": "reducers/b.js", "error": message}]}
 
 
@@ -170,7 +174,8 @@ def test_load_errors_abort(source, message):
 
 def test_top_level_vars_are_private_and_globals_shared():
     files = {
-        "a.js": "var secret = 1; shared = 'from a'; module.exports = function (s) { s.a = secret; return s; };",
+        "a.js": "var secret = 1; shared = 'from a';"
+                " module.exports = function (s) { s.a = secret; return s; };",
         "b.js": "module.exports = function (s) { s.b = typeof secret; s.shared = shared; return s; };",
     }
     assert reducers(files).reduce([rec("R")], {}) == {"a": 1, "b": "undefined", "shared": "from a"}
