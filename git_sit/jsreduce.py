@@ -175,6 +175,7 @@ def select_reducers(
     """The reducer set for a repository's reducer roots under ``mode`` (auto, js or native)."""
     if mode not in MODES:
         raise SitError(f"unknown reducer mode {mode!r}; use one of {', '.join(MODES)}.")
+    roots = [root for root in roots if root.reducers or root.unavailable]  # empty directories define none
     if mode == "native" or (mode == "auto" and not roots):
         return NativeReducers()
     if mode == "js":
