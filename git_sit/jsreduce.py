@@ -78,7 +78,11 @@ Segment = _Js | _Native
 
 
 class ScriptReducers:
-    """A repository's reducer roots as one ``ReducerSet``: JavaScript and native segments in order."""
+    """A repository's reducer roots as one ``ReducerSet``: JavaScript and native segments in order.
+
+    The engine starts on the first reduction (a cache hit needs only the fingerprint).
+    One instance must not be used from several threads at once.
+    """
 
     def __init__(self, roots: Sequence[ReducerRoot], native: Sequence[bool], limits: Limits) -> None:
         self._segments: list[Segment] = []
@@ -95,11 +99,18 @@ class ScriptReducers:
             )
             if len(scripts) > start:
                 self._segments.append(_Js(start, len(scripts)))
-        self._engine = Engine(sources, scripts, limits) if scripts else None
+        self._sources, self._scripts, self._limits = sources, scripts, limits
+        self._engine: Engine | None = None
         self.fingerprint = _fingerprint(roots, native, limits)
+
+    def load(self) -> None:
+        """Start the engine and load every reducer file (a file that does not load is an error)."""
+        if self._engine is None and self._scripts:
+            self._engine = Engine(self._sources, self._scripts, self._limits)
 
     def reduce(self, records: Iterable[Record], initial: State) -> State:
         """Fold ``records`` (in §5.2 order) from ``initial``; fresh ``this`` for every reducer."""
+        self.load()
         if self._engine is not None:
             self._engine.reset()
         for segment in self._segments:

@@ -10,7 +10,7 @@
     'use strict';
     var parse = JSON.parse, stringify = JSON.stringify, toString = Object.prototype.toString;
     var hasOwn = Object.prototype.hasOwnProperty, fromCharCode = String.fromCharCode;
-    var U8 = Uint8Array, isView = ArrayBuffer.isView;
+    var U8 = Uint8Array, isView = ArrayBuffer.isView, globalEval = eval;
 
     // --- TextDecoder / TextEncoder (WHATWG, UTF-8 only, as in Duktape) ---
 
@@ -147,7 +147,7 @@
             var files = roots[root];
             if (!hasOwn.call(files, id)) throw new Error('module not found: ' + stringify(id));
             var module = {exports: {}, id: id};
-            var fn = (0, eval)('(function (require, exports, module) {' + files[id] + '\n})');
+            var fn = (0, globalEval)('(function (require, exports, module) {' + files[id] + '\n})');
             modLoaded[id] = module;
             try {
                 fn.call(module.exports, makeRequire(root, id), module.exports, module);
@@ -171,7 +171,7 @@
     function load(root, file, source) {
         var wrapper, module = {exports: {}};
         try {
-            wrapper = (0, eval)('(function (require) { return function (module) { ' + source + ' }; })');
+            wrapper = (0, globalEval)('(function (require) { return function (module) { ' + source + ' }; })');
         } catch (e) {
             return stringify({error: describe(e)});
         }

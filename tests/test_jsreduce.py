@@ -166,10 +166,21 @@ def test_state_is_json_round_tripped_after_each_record():
     ("throw new Error('at load');", "Error: at load"),
 ])
 def test_load_errors_abort(source, message):
+    loaded = reducers({"ok.js": "module.exports = function (s) { return s; };", "x.js": source})
     with pytest.raises(SitError) as caught:
-        reducers({"ok.js": "module.exports = function (s) { return s; };", "x.js": source})
+        loaded.reduce([rec("R")], {})
     assert str(caught.value).startswith(f"cannot load reducer reducers/x.js: {message}")
     assert "\n" not in str(caught.value)
+
+
+def test_replacing_globals_does_not_change_how_states_travel():
+    files = {
+        "a.js": "JSON.stringify = function () { return '{}'; }; JSON.parse = function () { return {}; };"
+                " eval = function () { return null; }; module.exports = function (s) { s.a = 1; return s; };",
+        "b.js": "module.exports = function (s) { s.b = require('./lib/x.js'); return s; };",
+        "lib/x.js": "module.exports = 'lib';",
+    }
+    assert reducers(files).reduce([rec("R1"), rec("R2")], {"id": "i"}) == {"id": "i", "a": 1, "b": "lib"}
 
 
 def test_top_level_vars_are_private_and_globals_shared():
