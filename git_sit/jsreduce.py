@@ -16,7 +16,6 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from git_sit.errors import SitError
 from git_sit.jsengine import Engine, Limits, Script, engine_version
@@ -173,7 +172,7 @@ def _fingerprint(roots: Sequence[ReducerRoot], native: Sequence[bool], limits: L
     for root, as_native in zip(roots, native, strict=True):
         digest.update(f"root\0{root.label}\0{as_native}\0".encode())
         if as_native:
-            digest.update(NativeReducers.fingerprint.encode() + b"\0")
+            digest.update(NativeReducers().fingerprint.encode() + b"\0")
             continue
         for path in sorted(root.files):
             digest.update(f"{path}\0{blob_id(root.files[path])}\0".encode("utf-8", "surrogateescape"))
@@ -229,8 +228,3 @@ class LazyReducers:
     def reduce(self, records: Iterable[Record], initial: State) -> State:
         return self.resolve().reduce(records, initial)
 
-
-def describe(reducers: Any) -> str:
-    """A short name for a reducer set (for messages and tests)."""
-    inner = reducers.resolve() if isinstance(reducers, LazyReducers) else reducers
-    return "native" if isinstance(inner, NativeReducers) else "js"

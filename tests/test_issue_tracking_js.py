@@ -164,7 +164,7 @@ def test_fingerprints_follow_the_reducer_sources():
     same = ScriptReducers([_its_root()], [False], _limits())
     changed = ScriptReducers([_its_root(change="activity.js")], [False], _limits())
     assert first.fingerprint == same.fingerprint != changed.fingerprint
-    assert first.fingerprint != NativeReducers.fingerprint
+    assert first.fingerprint != NativeReducers().fingerprint
 
 
 def _limits() -> Limits:
