@@ -236,3 +236,10 @@ def test_long_concatenated_strings_cross_back():
                      " return s; };"}
     state = reducers(files).reduce([rec(f"R{i}") for i in range(20)], {})
     assert state["big"] == "".join(f"R{i}" + "x" * 5000 for i in range(20))
+
+
+def test_required_modules_are_cached_by_id_across_roots_as_in_duktape():
+    use = "module.exports = function (s) { s[ROOT] = require('./lib/name.js'); return s; };"
+    local = {"a.js": use.replace("ROOT", "'local'"), "lib/name.js": "module.exports = 'local lib';"}
+    module = {"b.js": use.replace("ROOT", "'module'"), "lib/name.js": "module.exports = 'module lib';"}
+    assert reducers(local, module).reduce([rec("R")], {}) == {"local": "local lib", "module": "local lib"}
