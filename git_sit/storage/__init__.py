@@ -3,11 +3,15 @@
 ``repo`` opens repositories (discovered from a directory, or from the hook
 environment so that quarantined objects are visible), resolves revisions and
 reads git config; ``gitview`` exposes a git tree as a read-only ``View``; ``refs``
-lists branches and tags with their root trees.
+lists branches and tags with their root trees; ``submodule`` reads the trees of
+git submodules at their pinned commits.
 """
 
 from git_sit.storage.gitview import GitView
 from git_sit.storage.refs import GitRef, RefKind, current_branch, list_refs
 from git_sit.storage.repo import GitRepo
+from git_sit.storage.submodule import GitSubmodules
 
-__all__ = ["GitRef", "GitRepo", "GitView", "RefKind", "current_branch", "list_refs"]
+__all__ = [
+    "GitRef", "GitRepo", "GitSubmodules", "GitView", "RefKind", "current_branch", "list_refs",
+]
