@@ -1,0 +1,167 @@
+"""What the inbox hook asks of git: new commits, ancestry, tree diffs and snapshots.
+
+The work is proportional to the push: ``changes`` is libgit2's tree-to-tree diff,
+which never descends into subtrees whose object IDs are equal, and
+``GitSnapshot`` looks single paths up and reads single blobs on demand. The
+commits to judge are those reachable from the pushed tip and from no existing
+ref (``git rev-list NEW --not --all`` in spirit). Open the repository with
+``GitRepo.from_env`` inside a hook so that quarantined objects are visible.
+"""
+
+from __future__ import annotations
+
+import pygit2
+from pygit2.enums import DiffOption, SortMode
+
+from git_sit.errors import MissingObject, NotARepository, UnknownRevision
+from git_sit.inbox import MODE_TREE, Change, Entry
+from git_sit.storage.repo import GitRepo
+
+_DIFF_FLAGS = DiffOption.NORMAL | DiffOption.SKIP_BINARY_CHECK
+
+
+def _oid(hex_id: str) -> pygit2.Oid:
+    return pygit2.Oid(hex=hex_id)
+
+
+def _name(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def open_repository(path: str) -> GitRepo:
+    """The repository at exactly ``path`` (a bare repository or a ``.git`` directory/work tree)."""
+    try:
+        return GitRepo(pygit2.Repository(path, pygit2.enums.RepositoryOpenFlag.NO_SEARCH))
+    except pygit2.GitError as exc:
+        raise NotARepository(f"{path} is not a git repository: {exc}.") from None
+
+
+class GitSnapshot:
+    """One commit's tree as an inbox ``Snapshot`` (paths from the root of the tree)."""
+
+    def __init__(self, repo: pygit2.Repository, tree: pygit2.Tree) -> None:
+        self.repo, self.tree = repo, tree
+
+    def entry(self, path: str) -> Entry | None:
+        try:
+            obj = self.tree[path]
+        except (KeyError, UnicodeEncodeError):
+            return None  # absent, or a non-UTF-8 name that pygit2 cannot look up by str
+        return Entry(obj.filemode, str(obj.id))
+
+    def files(self, path: str) -> list[tuple[str, Entry]]:
+        try:
+            top = self.tree[path] if path else self.tree
+        except (KeyError, UnicodeEncodeError):
+            return []
+        found: list[tuple[str, Entry]] = []
+        self._walk(top, "", found)
+        return found
+
+    def _walk(self, tree: pygit2.Object, prefix: str, found: list[tuple[str, Entry]]) -> None:
+        assert isinstance(tree, pygit2.Tree)
+        for child in tree:
+            name = prefix + _name(child.raw_name or b"")
+            if child.filemode == MODE_TREE:
+                self._walk(self.repo[child.id], name + "/", found)
+            else:
+                found.append((name, Entry(child.filemode, str(child.id))))
+
+    def read(self, entry: Entry) -> bytes:
+        try:
+            blob = self.repo[_oid(entry.oid)]
+        except KeyError:
+            raise MissingObject(f"git object {entry.oid} is missing.") from None
+        assert isinstance(blob, pygit2.Blob)
+        return bytes(blob.data)
+
+    def size(self, entry: Entry) -> int:
+        try:
+            return int(self.repo.odb.read_header(_oid(entry.oid))[1])
+        except KeyError:
+            raise MissingObject(f"git object {entry.oid} is missing.") from None
+
+
+class PushRepo:
+    """Commit and ref queries over a ``GitRepo`` for judging pushes."""
+
+    def __init__(self, git: GitRepo) -> None:
+        self.git = git
+        self.repo = git.repo
+
+    def resolve(self, rev: str) -> str:
+        """The commit a revision names (for ``git sit inbox check``)."""
+        try:
+            return str(self.repo.revparse_single(rev).peel(pygit2.Commit).id)
+        except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
+            raise UnknownRevision(f"unknown revision {rev!r}.") from None
+
+    def kind(self, oid: str) -> str | None:
+        """The object's type name ('commit', 'tag', ...), or ``None`` if it is absent."""
+        try:
+            return str(self.repo[_oid(oid)].type_str)
+        except (KeyError, ValueError):
+            return None
+
+    def short(self, oid: str) -> str:
+        """A unique abbreviation of an object ID."""
+        try:
+            return str(self.repo[_oid(oid)].short_id)
+        except (KeyError, ValueError):
+            return oid[:7]
+
+    def parents(self, oid: str) -> list[str]:
+        """A commit's parents, in order."""
+        commit = self.repo[_oid(oid)]
+        assert isinstance(commit, pygit2.Commit)
+        return [str(p) for p in commit.parent_ids]
+
+    def is_ancestor(self, old: str, new: str) -> bool:
+        """True if ``old`` is ``new`` or one of its ancestors (a fast-forward)."""
+        return old == new or bool(self.repo.descendant_of(_oid(new), _oid(old)))
+
+    def ref_tips(self) -> list[str]:
+        """The commit every existing ref points at (tags peeled); others are skipped."""
+        tips: set[str] = set()
+        for name in self.repo.references:
+            try:
+                target = self.repo.references[name].resolve().peel(pygit2.Commit)
+            except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
+                continue  # a ref to a tree or blob, or a dangling symbolic ref
+            tips.add(str(target.id))
+        return sorted(tips)
+
+    def new_commits(self, new: str, hide: list[str]) -> list[str]:
+        """Commits reachable from ``new`` and from none of ``hide``, parents before children."""
+        walker = self.repo.walk(_oid(new), SortMode.TOPOLOGICAL | SortMode.REVERSE)
+        for tip in hide:
+            walker.hide(_oid(tip))
+        return [str(commit.id) for commit in walker]
+
+    def snapshot(self, commit: str) -> GitSnapshot:
+        """The tree of a commit as an inbox snapshot."""
+        return GitSnapshot(self.repo, self._tree(commit))
+
+    def changes(self, parent: str, commit: str) -> list[Change]:
+        """Every path that differs between two commits' trees (no rename detection)."""
+        diff = self._tree(parent).diff_to_tree(self._tree(commit), _DIFF_FLAGS)
+        result: list[Change] = []
+        for delta in diff.deltas:
+            old, new = delta.old_file, delta.new_file
+            before = Entry(old.mode, str(old.id)) if old.mode else None
+            after = Entry(new.mode, str(new.id)) if new.mode else None
+            result.append(Change(_name(new.raw_path if after else old.raw_path), before, after))
+        return result
+
+    def _tree(self, commit: str) -> pygit2.Tree:
+        obj = self.repo[_oid(commit)]
+        assert isinstance(obj, pygit2.Commit)
+        return obj.tree
+
+    def config_entries(self, prefix: str) -> list[tuple[str, str]]:
+        """Every git config entry whose name starts with ``prefix`` (case-insensitive), in order."""
+        return [
+            (entry.name, str(entry.value))
+            for entry in self.repo.config
+            if entry.name.lower().startswith(prefix)
+        ]
