@@ -19,7 +19,7 @@ from fnmatch import fnmatchcase
 from typing import TextIO
 
 from git_sit.errors import InvalidConfig, SitError
-from git_sit.inbox import Verdict, Violation, check_commit
+from git_sit.inbox import Change, Verdict, Violation, check_commit
 from git_sit.inboxconfig import PREFIX, Settings, parse_settings
 from git_sit.storage import GitRepo
 from git_sit.storage.push import PushRepo
@@ -97,6 +97,7 @@ class Inbox:
     repo: PushRepo
     settings: Settings
     verdicts: dict[str, Verdict] = field(default_factory=dict)
+    diffs: dict[tuple[str, str], list[Change]] = field(default_factory=dict)
     records: set[str] = field(default_factory=set)
     over_limit: bool = False
 
@@ -123,9 +124,13 @@ class Inbox:
     def judge_commits(self, ref: str, commits: list[str]) -> list[Finding]:
         """Rules 3–5 for new commits (parents first)."""
         findings: list[Finding] = []
-        pushed = set(commits)
+        parents = {c: self._parents(c, set(commits)) for c in commits if c not in self.verdicts}
+        # One batch diff against each commit's preferred parent; others only if that one fails.
+        self.diffs.update(self.repo.changes([(ps[0], c) for c, ps in parents.items() if ps]))
         for commit in commits:
-            verdict = self.judge_commit(commit, pushed)
+            if commit not in self.verdicts:
+                self.verdicts[commit] = self._judge_commit(commit, parents[commit])
+            verdict = self.verdicts[commit]
             short = self.repo.short(commit)
             findings.extend(Finding(ref, short, v) for v in verdict.violations)
             self.records.update(verdict.records)
@@ -136,23 +141,22 @@ class Inbox:
             findings.append(Finding(ref, self.repo.short(commits[-1]), Violation("", reason)))
         return findings
 
-    def judge_commit(self, commit: str, pushed: set[str]) -> Verdict:
-        """Accept a commit if one parent makes every difference an allowed addition (rule 3)."""
-        if commit not in self.verdicts:
-            self.verdicts[commit] = self._judge_commit(commit, pushed)
-        return self.verdicts[commit]
+    def _parents(self, commit: str, pushed: set[str]) -> list[str]:
+        # Parents the server already has first: their diff is only what this push adds.
+        return sorted(self.repo.parents(commit), key=lambda p: p in pushed)
 
-    def _judge_commit(self, commit: str, pushed: set[str]) -> Verdict:
-        parents = self.repo.parents(commit)
+    def _judge_commit(self, commit: str, parents: list[str]) -> Verdict:
+        """Accept a commit if one parent makes every difference an allowed addition (rule 3)."""
         if not parents:
             return Verdict((Violation("", "root commit; new commits must build on the server's history"),),
                            frozenset())
-        # Parents the server already has first: their diff is only what this push adds.
-        parents.sort(key=lambda p: p in pushed)
         best: Verdict | None = None
         snapshot = self.repo.snapshot(commit)
         for parent in parents:
-            changes = self.repo.changes(parent, commit)
+            pair = (parent, commit)
+            changes = self.diffs.pop(pair, None)
+            if changes is None:
+                changes = self.repo.changes([pair])[pair]
             verdict = check_commit(self.repo.snapshot(parent), snapshot, changes, self.settings.rules)
             if not verdict.violations:
                 return verdict
