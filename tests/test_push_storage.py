@@ -15,8 +15,9 @@ BLOB = pygit2.enums.FileMode.BLOB
 def tree(repo: pygit2.Repository, files: dict[bytes, tuple[int, bytes | str]]) -> pygit2.Oid:
     builder = pygit2.Index()
     for path, (mode, data) in files.items():
-        oid = pygit2.Oid(hex=data) if mode == MODE_SUBMODULE else repo.create_blob(data)
-        builder.add(pygit2.IndexEntry(path.decode("utf-8", "surrogateescape"), oid, mode))
+        oid = pygit2.Oid(hex=data) if isinstance(data, str) else repo.create_blob(data)
+        builder.add(pygit2.IndexEntry(path.decode("utf-8", "surrogateescape"), oid,
+                                      pygit2.enums.FileMode(mode)))
     return builder.write_tree(repo)
 
 
