@@ -14,6 +14,7 @@ Anything else becomes a ``Violation``. Nothing here touches git or the disk.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -142,9 +143,14 @@ def repo_of(path: str, sit_paths: Iterable[str]) -> tuple[str, list[str]] | None
     return None if best is None else ("/".join(best), parts[len(best):])
 
 
-def id_length(hasher: Hasher) -> int:
-    """The length of a record ID under this hasher (for the depth of ``records/``)."""
-    return len(encode_id(hasher().digest()))
+def id_length(config: RepoConfig) -> int:
+    """The length of a record ID in a repository (for the depth of ``records/``)."""
+    return _encoded_length(config.digest_size)
+
+
+@functools.cache
+def _encoded_length(digest_size: int) -> int:
+    return len(encode_id(bytes(digest_size)))
 
 
 class _Judge:
@@ -221,7 +227,7 @@ class _Judge:
         config = self.config(repo, path)
         if config is None:
             return
-        depth = (id_length(config.hasher) + 1) // 2
+        depth = (id_length(config) + 1) // 2
         if len(rel) <= depth + 1:
             self.flag(path, f"not inside a record directory {join(repo, 'records')}/<split ID>/<ID>/")
             return
@@ -292,7 +298,7 @@ class _Judge:
 
     def _record_place_ok(self, record: _NewRecord, config: RepoConfig) -> bool:
         rid = record.record_id
-        if not is_record_id(rid) or len(rid) != id_length(config.hasher):
+        if not is_record_id(rid) or len(rid) != id_length(config):
             self.flag(record.path, f"{rid!r} is not a record ID of this repository")
             return False
         records_dir = join(record.repo, "records")
@@ -327,7 +333,7 @@ class _Judge:
             what = _MODE_NAMES.get(entry.mode, f"mode {entry.mode:o}")
             self.flag(path, f"{what}; link files must be regular files (mode 100644)")
             return
-        if not is_record_id(name) or len(name) != id_length(config.hasher):
+        if not is_record_id(name) or len(name) != id_length(config):
             self.flag(path, f"{name!r} is not a record ID of this repository")
             return
         if not self._check_item_name(repo, item, path) or path in self.oversize:

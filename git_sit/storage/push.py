@@ -49,21 +49,41 @@ class GitSnapshot:
 
     def __init__(self, repo: pygit2.Repository, tree: pygit2.Tree) -> None:
         self.repo, self.tree = repo, tree
+        # Parsed trees by path: libgit2 does not cache trees larger than 4 KiB, and the
+        # same few directories (records/XX, items/) are looked into once per new record.
+        self._trees: dict[str, pygit2.Tree | None] = {"": tree}
+
+    def _subtree(self, path: str) -> pygit2.Tree | None:
+        if path not in self._trees:
+            parent_path, _, name = path.rpartition("/")
+            parent = self._subtree(parent_path)
+            found: pygit2.Tree | None = None
+            if parent is not None and name in parent:
+                child = parent[name]
+                obj = self.repo[child.id] if child.filemode == MODE_TREE else None
+                found = obj if isinstance(obj, pygit2.Tree) else None
+            self._trees[path] = found
+        return self._trees[path]
 
     def entry(self, path: str) -> Entry | None:
+        parent_path, _, name = path.rpartition("/")
         try:
-            obj = self.tree[path]
-        except (KeyError, UnicodeEncodeError):
-            return None  # absent, or a non-UTF-8 name that pygit2 cannot look up by str
+            parent = self._subtree(parent_path)
+            if parent is None or name not in parent:
+                return None
+            obj = parent[name]
+        except UnicodeEncodeError:
+            return None  # a non-UTF-8 name, which pygit2 cannot look up by str
         return Entry(obj.filemode, str(obj.id))
 
     def files(self, path: str) -> list[tuple[str, Entry]]:
         try:
-            top = self.tree[path] if path else self.tree
-        except (KeyError, UnicodeEncodeError):
+            top = self._subtree(path)
+        except UnicodeEncodeError:
             return []
         found: list[tuple[str, Entry]] = []
-        self._walk(top, "", found)
+        if top is not None:
+            self._walk(top, "", found)
         return found
 
     def _walk(self, tree: pygit2.Object, prefix: str, found: list[tuple[str, Entry]]) -> None:
