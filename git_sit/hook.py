@@ -124,7 +124,8 @@ class Inbox:
     def judge_commits(self, ref: str, commits: list[str]) -> list[Finding]:
         """Rules 3–5 for new commits (parents first)."""
         findings: list[Finding] = []
-        parents = {c: self._parents(c, set(commits)) for c in commits if c not in self.verdicts}
+        pushed = set(commits)
+        parents = {c: self._parents(c, pushed) for c in commits if c not in self.verdicts}
         # One batch diff against each commit's preferred parent; others only if that one fails.
         self.diffs.update(self.repo.changes([(ps[0], c) for c, ps in parents.items() if ps]))
         for commit in commits:

@@ -181,6 +181,23 @@ def test_merge_of_the_servers_branch(inbox, tmp_path):
     assert inbox.head() == git(inbox.work, "rev-parse", "HEAD").strip()
 
 
+def test_an_evil_merge_is_rejected(inbox, tmp_path):
+    other = Inbox(inbox.server, tmp_path / "other")
+    git(tmp_path, "clone", "-q", str(inbox.server), str(other.work))
+    other.add_record(record_files(types=["Commented"], text="from the other side\n"))
+    assert other.push("origin", "HEAD:main").code == 0
+    before = inbox.refs()
+    inbox.add_record(record_files(types=["Commented"], text="mine\n"), ITEM)
+    git(inbox.work, "fetch", "-q", "origin")
+    git(inbox.work, "merge", "-q", "--no-commit", "origin/main")
+    (inbox.work / "README").write_text("changed while merging\n")
+    git(inbox.work, "commit", "-qam", "merge")
+    run = inbox.push("origin", "HEAD:main")
+    assert_rejected(inbox, before, run,
+                    rf"refs/heads/main {SHORT}: README: modified; existing files may not change")
+    assert len(remote_lines(run)) == 1
+
+
 def test_push_to_new_branches(inbox):
     before = inbox.head()
     assert inbox.push("origin", "HEAD:refs/heads/same-commit").code == 0
