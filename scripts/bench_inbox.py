@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
 """Measure the inbox hook: a 1-record and a 1,000-record push into repositories of 1k and 100k items.
 
-Each synthetic server repository (flat-records, one record per item) is built with
-``git fast-import`` so that it is packed like a real server. A contributor's commit
-is then written into the same object database without any ref pointing at it,
-exactly what the hook sees for a push (only quarantine is missing), and judged
-twice: in-process (``hook.judge_push``), and as git runs it (a subprocess of the
-hidden ``inbox-hook pre-receive`` command, interpreter start-up included).
+Each synthetic server repository (flat-records, one record per item) is built
+with ``git fast-import`` so that it is packed like a real server. A contributor's
+commit is then written into the same object database without any ref pointing at
+it, exactly what the hook sees for a push (only quarantine is missing), and
+judged twice: in-process (``hook.judge_push``, "judge ms"), and as git runs it (a
+subprocess of the hidden ``inbox-hook pre-receive`` command, interpreter start-up
+included, "hook ms"). "floor ms" is plain ``git diff-tree -r`` over the same
+push: the least any judge of it must read. Medians of 5 runs.
 
 ``run(sizes)`` returns the result rows (another script calls it); ``main()``
-prints them. Usage: ``scripts/bench_inbox.py [--items 1000,100000] [--keep DIR]``.
+prints them. Usage: ``scripts/bench_inbox.py [--items 1000,100000] [--workdir DIR]``.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from git_sit.record import compute_id, link_content, split_path  # noqa: E402
 from git_sit.storage.push import PushRepo, open_repository  # noqa: E402
 
 PUSHES = (1, 1000)
-REPEAT = 3
+REPEAT = 5
 WHEN = "1767323045 +0000"
 
 
@@ -119,9 +121,17 @@ def _judge_as_hook(git_dir: Path, update: RefUpdate) -> None:
         raise SystemExit(f"bench push rejected by the hook: {result.stderr}")
 
 
+def _floor(git_dir: Path, update: RefUpdate) -> None:
+    subprocess.run(["git", "--git-dir", str(git_dir), "diff-tree", "-r", update.old, update.new],
+                   capture_output=True, check=True)
+
+
 def run(sizes: Sequence[int] = (1000, 100_000), pushes: Sequence[int] = PUSHES,
         workdir: str | None = None) -> list[dict[str, object]]:
-    """Rows of {items, records, build_s, judge_ms, hook_ms} for each repository size and push size."""
+    """Rows of {items, records, build_s, floor_ms, judge_ms, hook_ms} per repository and push size.
+
+    ``floor_ms`` is plain ``git diff-tree -r OLD NEW``: the least any judge of the push must read.
+    """
     rows: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory(prefix="bench-inbox-", dir=workdir) as tmp:
         for items in sizes:
@@ -134,6 +144,7 @@ def run(sizes: Sequence[int] = (1000, 100_000), pushes: Sequence[int] = PUSHES,
                 update = RefUpdate(tip, new, "refs/heads/main")
                 rows.append({
                     "items": items, "records": records, "build_s": round(build, 1),
+                    "floor_ms": round(1000 * _time(partial(_floor, git_dir, update)), 1),
                     "judge_ms": round(1000 * _time(partial(_judge_in_process, git_dir, update)), 1),
                     "hook_ms": round(1000 * _time(partial(_judge_as_hook, git_dir, update)), 1),
                 })
@@ -150,9 +161,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     startup = _time(lambda: subprocess.run([sys.executable, "-m", "git_sit", "--version"],
                                            capture_output=True, check=True))
     print(f"interpreter start-up + `git_sit --version`: {1000 * startup:.0f} ms")
-    print(f"{'items':>8} {'records':>8} {'build s':>8} {'judge ms':>9} {'hook ms':>8}")
+    print(f"{'items':>8} {'records':>8} {'build s':>8} {'floor ms':>9} {'judge ms':>9} {'hook ms':>8}")
     for row in run(sizes, workdir=args.workdir):
-        print(f"{row['items']:>8} {row['records']:>8} {row['build_s']:>8} "
+        print(f"{row['items']:>8} {row['records']:>8} {row['build_s']:>8} {row['floor_ms']:>9} "
               f"{row['judge_ms']:>9} {row['hook_ms']:>8}")
 
 
