@@ -2,10 +2,12 @@
 
 ``repo`` opens repositories (discovered from a directory, or from the hook
 environment so that quarantined objects are visible), resolves revisions and
-reads git config; ``gitview`` exposes a git tree as a read-only ``View``.
+reads git config; ``gitview`` exposes a git tree as a read-only ``View``;
+``branch`` commits new files onto a branch without a work tree (``--on``).
 """
 
+from git_sit.storage.branch import BranchWriter
 from git_sit.storage.gitview import GitView
 from git_sit.storage.repo import GitRepo
 
-__all__ = ["GitRepo", "GitView"]
+__all__ = ["BranchWriter", "GitRepo", "GitView"]
