@@ -114,6 +114,8 @@ def parse_ops(args: Sequence[str], what: str) -> tuple[list[str], list[str]]:
     add: list[str] = []
     remove: list[str] = []
     for arg in args:
+        if arg.startswith(("--", "+-", "-+", "++")):
+            raise SitError(f"unknown option or invalid {what} {arg!r} (use +NAME to add, -NAME to remove).")
         if arg.startswith("-"):
             remove.append(check_value(arg[1:], what))
         else:
