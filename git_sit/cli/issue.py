@@ -31,7 +31,8 @@ from git_sit.storage import GitRepo
 from git_sit.target import Target, chain, open_target
 
 F = TypeVar("F", bound=Callable[..., Any])
-OPS_SETTINGS = {"ignore_unknown_options": True}
+# No short options at all: '-enhancement' must reach the command whole, not as '-e -n -h...'.
+OPS_SETTINGS = {"ignore_unknown_options": True, "help_option_names": ["--help"]}
 COLOURS: dict[str, dict[str, Any]] = {
     "id": {"fg": "yellow"}, "open": {"fg": "green"}, "closed": {"fg": "magenta"},
     "label": {"fg": "cyan"}, "dim": {"dim": True}, "header": {"bold": True},
@@ -190,23 +191,32 @@ def _change_set(app: App, item: str, ops: tuple[str, ...], on: str | None, ext: 
     _run(lambda: _write(app, target, item_id, [core.change_set(records, ext, add, remove)], heading))
 
 
-@issue.command(context_settings=OPS_SETTINGS)
+class OpsCommand(click.Command):
+    """A command taking ``+VALUE``/``-VALUE`` arguments; ``-h`` works only in first place."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args[:1] == ["-h"]:
+            args = ["--help", *args[1:]]
+        return super().parse_args(ctx, args)
+
+
+@issue.command(cls=OpsCommand, context_settings=OPS_SETTINGS)
 @click.argument("item", metavar="ID")
 @click.argument("ops", nargs=-1, type=click.UNPROCESSED, metavar="[+LABEL|-LABEL]...")
 @on_option
 @pass_app
 def label(app: App, item: str, ops: tuple[str, ...], on: str | None) -> None:
-    """Add (+LABEL) and remove (-LABEL) labels. Use '--' before a -LABEL starting with 'h'."""
+    """Add (+LABEL) and remove (-LABEL) labels; a bare LABEL is added."""
     _change_set(app, item, ops, on, LABELS)
 
 
-@issue.command(context_settings=OPS_SETTINGS)
+@issue.command(cls=OpsCommand, context_settings=OPS_SETTINGS)
 @click.argument("item", metavar="ID")
 @click.argument("ops", nargs=-1, type=click.UNPROCESSED, metavar="[+NAME|-NAME]...")
 @on_option
 @pass_app
 def assign(app: App, item: str, ops: tuple[str, ...], on: str | None) -> None:
-    """Add (+NAME) and remove (-NAME) assignees."""
+    """Add (+NAME) and remove (-NAME) assignees; a bare NAME is added."""
     _change_set(app, item, ops, on, ASSIGNEES)
 
 
