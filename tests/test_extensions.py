@@ -34,7 +34,8 @@ def labels(rid: str, add=(), remove=None, prev=(), kind=LABELS) -> Record:
 
 
 def milestone(rid: str, value, replaces=(), timestamp: str | None = None) -> Record:
-    files = {".type/MilestoneChanged": b"", "milestone.json": json.dumps({"set": value, "replaces": list(replaces)}).encode()}
+    payload = json.dumps({"set": value, "replaces": list(replaces)}).encode()
+    files = {".type/MilestoneChanged": b"", "milestone.json": payload}
     if timestamp is not None:
         files[".timestamp"] = timestamp.encode()
     return Record(rid, files)
@@ -148,7 +149,7 @@ def test_equal_instants_break_ties_by_record_id():
 
 def test_keys_appear_only_with_such_records():
     plain = [
-        Record("R1", {".type/SummaryChanged": b"", "text": b"Title\n", ".timestamp": b"2026-01-01T00:00:00Z"}),
+        Record("R1", {".type/SummaryChanged": b"", "text": b"Title\n", ".timestamp": b"T1"}),
         Record("R2", {".type/Commented": b"", "text": b"hi\n", ".prev/R1": b""}),
         Record("R3", {".type/Closed": b"", ".prev/R2": b""}),
     ]
@@ -184,7 +185,8 @@ def test_set_change_payload_bytes():
     records = [labels("R1", add=["bug", "ui"]), labels("R2", add=["bug"])]
     payload = set_change(records, LABELS, ["ui", "new"], ["bug", "absent"])
     assert payload == (
-        b'{\n  "add": [\n    "new"\n  ],\n  "remove": {\n    "bug": [\n      "R1",\n      "R2"\n    ]\n  }\n}\n'
+        b'{\n  "add": [\n    "new"\n  ],\n  "remove": {\n'
+        b'    "bug": [\n      "R1",\n      "R2"\n    ]\n  }\n}\n'
     )
     assert set_change(records, LABELS, ["bug"], ["absent"]) is None
 

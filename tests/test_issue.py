@@ -32,7 +32,8 @@ def test_split_message_and_template_round_trip():
 
 
 def test_comment_message():
-    assert core.comment_message(core.comment_template("ID", "S").replace("\n#", "Looks bad\n#", 1)) == "Looks bad"
+    template = core.comment_template("ID", "S")
+    assert core.comment_message(template.replace("\n#", "Looks bad\n#", 1)) == "Looks bad"
     with pytest.raises(core.EmptyMessage):
         core.comment_message(core.comment_template("ID", "S"))
 
@@ -60,7 +61,8 @@ def test_new_issue_drafts():
 def test_change_state():
     open_state = {"id": "I", "state": "open"}
     assert core.change_state(open_state, "closed", None) == core.Draft(("Closed",))
-    assert core.change_state(open_state, "closed", "done") == core.Draft(("Commented", "Closed"), {"text": b"done\n"})
+    with_comment = core.Draft(("Commented", "Closed"), {"text": b"done\n"})
+    assert core.change_state(open_state, "closed", "done") == with_comment
     assert core.change_state({"id": "I", "state": "closed"}, "open", None) == core.Draft(("Reopened",))
     with pytest.raises(core.NothingToChange):
         core.change_state(open_state, "open", None)

@@ -86,10 +86,14 @@ def records_at(path: Path, rev: str, item: str) -> dict[str, Record]:
     repo = pygit2.Repository(str(path))
     tree = repo.revparse_single(rev).peel(pygit2.Tree)
     found: dict[str, Record] = {}
-    for link in tree[f".sit/items/{item}"]:
+    links = tree[f".sit/items/{item}"]
+    assert isinstance(links, pygit2.Tree)
+    for link in links:
         rid = str(link.name)
-        assert link.data == link_content(rid)
-        found[rid] = Record(rid, tree_files(tree[f".sit/records/{split_path(rid)}"]))
+        assert isinstance(link, pygit2.Blob) and link.data == link_content(rid)
+        directory = tree[f".sit/records/{split_path(rid)}"]
+        assert isinstance(directory, pygit2.Tree)
+        found[rid] = Record(rid, tree_files(directory))
     return found
 
 
@@ -97,7 +101,8 @@ def records_on_disk(path: Path, item: str) -> dict[str, Record]:
     found = {}
     for link in (path / ".sit" / "items" / item).iterdir():
         directory = path / ".sit" / "records" / split_path(link.name)
-        files = {p.relative_to(directory).as_posix(): p.read_bytes() for p in directory.rglob("*") if p.is_file()}
+        files = {p.relative_to(directory).as_posix(): p.read_bytes()
+                 for p in directory.rglob("*") if p.is_file()}
         found[link.name] = Record(link.name, files)
     return found
 
@@ -178,8 +183,8 @@ def test_life_cycle_new_comment_label_close_reopen_on_a_branch_merge(project: Pa
         "labels": ["bug", "ui"],
         "assignees": ["alice"],
     }
-    assert [c["text"] for c in expected["comments"]] == [
-        "I see it too\n", "From the editor\n", "Fixed by the null check\n", "Not fixed on release\n",
+    assert [first.files["text"], second.files["text"], closed.files["text"], reopened.files["text"]] == [
+        b"I see it too\n", b"From the editor\n", b"Fixed by the null check\n", b"Not fixed on release\n",
     ]
     assert json.loads(ok(project, "show", item, "--json")) == expected
     assert json.loads(ok(project, "show", item, "--rev", "HEAD", "--json")) == expected
@@ -239,7 +244,8 @@ def test_edit_milestone_and_no_op_commands(project: Path, tmp_path: Path):
     ok(project, "edit", item, env=editor(tmp_path, "New summary\n\nNew details\nline 2\n"))
     assert (tmp_path / "seen").read_text().startswith("New summary\n\nOld details\n")
     assert json.loads(ok(project, "show", item, "--json"))["details"] == "New details\nline 2"
-    for args in (["edit", item, "--summary", "New summary"], ["reopen", item], ["label", item, "-enhancement"]):
+    no_ops = (["edit", item, "--summary", "New summary"], ["reopen", item], ["label", item, "-enhancement"])
+    for args in no_ops:
         run = sit(project, "issue", *args)
         assert run.code == 0 and run.out == "" and "Nothing was written" in run.err
     ok(project, "milestone", item, "v1.2")
@@ -263,7 +269,8 @@ def test_list_filters_and_sorting(project: Path):
     ids = lambda out: [line.split()[0] for line in out.splitlines()]  # noqa: E731
     assert ids(ok(project, "list")) == [second[:8], first[:8]]
     assert ids(ok(project, "list", "--sort", "created")) == [second[:8], first[:8]]
-    assert ids(ok(project, "list", "--state", "all", "--sort", "created")) == [third[:8], second[:8], first[:8]]
+    everything = ok(project, "list", "--state", "all", "--sort", "created")
+    assert ids(everything) == [third[:8], second[:8], first[:8]]
     assert ids(ok(project, "list", "--state", "closed")) == [third[:8]]
     assert ids(ok(project, "list", "--assignee", "BOB")) == [second[:8]]
     assert ids(ok(project, "list", "--search", "SEGFAULT")) == [first[:8]]
@@ -276,8 +283,10 @@ def test_list_is_coloured_on_a_terminal(project: Path):
     import subprocess
     new_issue(project, "Colourful")
     leader, follower = pty.openpty()
-    proc = subprocess.run(["git", "sit", "issue", "list"], cwd=project, stdout=follower, stderr=subprocess.PIPE,
-                          check=False, env={**os.environ, "COLUMNS": "100"})
+    proc = subprocess.run(
+        ["git", "sit", "issue", "list"], cwd=project, stdout=follower, stderr=subprocess.PIPE,
+        check=False, env={**os.environ, "COLUMNS": "100"},
+    )
     os.close(follower)
     out = os.read(leader, 65536).decode()
     os.close(leader)
@@ -364,7 +373,8 @@ def test_on_commits_without_touching_the_work_tree_or_index(project: Path):
     assert log == f"{AUTHOR}|{AUTHOR}|Comment on issue {item[:8]}: Inbox"
     changed = set(git(project, "diff", "--name-only", "inbox^", "inbox").split())
     written = records_at(project, "inbox", item)[record]
-    assert changed == {f".sit/items/{item}/{record}", *(f".sit/records/{split_path(record)}/{n}" for n in written.files)}
+    record_dir = f".sit/records/{split_path(record)}"
+    assert changed == {f".sit/items/{item}/{record}", *(f"{record_dir}/{name}" for name in written.files)}
     assert written.verifies()
     # .prev comes from the item's leaves on the branch, not from the work tree.
     (details,) = by_types(records_at(project, "inbox", item), "DetailsChanged")
@@ -387,7 +397,7 @@ def test_on_in_a_bare_repository(project: Path, tmp_path: Path):
 
 
 def test_failed_work_tree_write_leaves_nothing_behind(project: Path):
-    item = new_issue(project, "Existing")
+    new_issue(project, "Existing")
     git(project, "commit", "-qm", "issue")
     before = snapshot(project)
     lock = project / ".git" / "index.lock"
