@@ -45,7 +45,7 @@ class BranchWriter:
         if self._ref.type != pygit2.enums.ReferenceType.DIRECT:
             raise SitError(f"branch {self.branch!r} is a symbolic reference; name its target.")
         self.tip = str(self._ref.target)
-        if self.name in checked_out(git):
+        if repo.branches.local[self.branch].is_checked_out():  # in any work tree
             raise SitError(
                 f"branch {self.branch!r} is checked out; write without --on (records are "
                 "staged in the work tree) or name another branch."
@@ -74,28 +74,6 @@ def identity(git: GitRepo) -> pygit2.Signature:
     if not name or not email:
         raise SitError("set git config user.name and user.email to commit with --on.")
     return pygit2.Signature(name, email)
-
-
-def checked_out(git: GitRepo) -> set[str]:
-    """Branches checked out in this repository's work trees (none when bare)."""
-    repo = git.repo
-    result: set[str] = set()
-    if not repo.is_bare and not repo.head_is_detached:
-        result.add(_head_target(repo))
-    for name in repo.list_worktrees():
-        try:
-            other = pygit2.Repository(repo.lookup_worktree(name).path)
-            if not other.head_is_detached:
-                result.add(_head_target(other))
-        except (pygit2.GitError, KeyError, OSError):
-            continue  # a pruned or broken work tree checks nothing out
-    return result
-
-
-def _head_target(repo: pygit2.Repository) -> str:
-    head = repo.references.get("HEAD")
-    target = head.target if head is not None else ""
-    return target if isinstance(target, str) else ""
 
 
 def _nest(files: Mapping[str, bytes]) -> Nested:
