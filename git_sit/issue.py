@@ -173,6 +173,15 @@ def change_set(records: Iterable[Record], ext: Extension, add: list[str], remove
     return Draft((ext.type,), {ext.file: payload})
 
 
+def set_notes(records: Iterable[Record], ext: Extension, add: list[str], remove: list[str]) -> list[str]:
+    """What in a label/assignee change will do nothing: values already there, or absent."""
+    live = extensions.observed_set(records, ext).live()
+    what = ext.key[:-1]
+    return [f"{what} {v!r} is already set." for v in add if v in live] + [
+        f"{what} {v!r} is not set." for v in remove if v not in live
+    ]
+
+
 def change_milestone(records: Iterable[Record], value: str | None) -> Draft:
     """A ``MilestoneChanged`` record that sets or clears the milestone, unless unchanged."""
     if value is not None:

@@ -58,6 +58,7 @@ class Target(Protocol):
     """Somewhere records can be written; ``store`` reads what is there now."""
 
     store: Store
+    where: str
 
     def write(self, pending: Sequence[Pending], message: str) -> str | None:
         """Write every record or none; return the new commit ID, if one was made."""
@@ -70,6 +71,7 @@ class WorkTree:
     def __init__(self, cwd: str, options: Options) -> None:
         self.repo, self.sit_dir = sit_dir_on_disk(cwd)
         self.store = open_store(cwd, options)
+        self.where = "work tree"
 
     def write(self, pending: Sequence[Pending], message: str) -> str | None:
         written: list[Written] = []
@@ -110,6 +112,7 @@ class Branch:
     def __init__(self, cwd: str, branch: str, options: Options) -> None:
         git = GitRepo.discover(cwd)
         self.writer = BranchWriter(git, branch)
+        self.where = self.writer.branch
         view = git.view()
         top = git.root_tree(self.writer.tip)
         where = f"branch {self.writer.branch}"

@@ -104,3 +104,10 @@ def test_change_set_and_milestone_drafts():
     assert milestone.types == ("MilestoneChanged",)
     with pytest.raises(core.NothingToChange):
         core.change_milestone([], None)
+
+
+def test_set_notes_name_what_does_nothing():
+    current = [Record("R1", {".type/LabelsChanged": b"", "labels.json": b'{"add": ["bug"]}'})]
+    assert core.set_notes(current, LABELS, ["bug", "ui"], ["gone", "bug"]) == [
+        "label 'bug' is already set.", "label 'gone' is not set.",
+    ]

@@ -248,6 +248,7 @@ def test_edit_milestone_and_no_op_commands(project: Path, tmp_path: Path):
     for args in no_ops:
         run = sit(project, "issue", *args)
         assert run.code == 0 and run.out == "" and "Nothing was written" in run.err
+    assert "note: label 'enhancement' is not set." in run.err
     ok(project, "milestone", item, "v1.2")
     assert json.loads(ok(project, "show", item, "--json"))["milestone"] == "v1.2"
     assert "milestone: v1.2" in ok(project, "show", item)
@@ -325,6 +326,15 @@ def test_bad_values(project: Path):
     for args in (["label", "-h"], ["assign", "-h"], ["label", "--help"]):
         run = sit(project, "issue", *args)
         assert run.code == 0 and run.out.startswith("Usage: git sit issue")
+
+
+def test_no_author_is_an_error_before_the_editor_opens(project: Path, tmp_path: Path):
+    home = tmp_path / "empty-home"
+    home.mkdir()
+    env = {"HOME": str(home), "XDG_CONFIG_HOME": str(home)}
+    before = snapshot(project)
+    assert "no author" in fails(project, "new", env=env)  # GIT_EDITOR=false would fail otherwise
+    assert snapshot(project) == before
 
 
 def test_detached_head_writes_to_the_work_tree_and_on_needs_a_branch(project: Path):

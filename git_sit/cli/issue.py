@@ -15,6 +15,7 @@ import shutil
 import sys
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import click
@@ -62,46 +63,54 @@ def message_option(func: F) -> F:
     return click.option("-m", "--message", metavar="TEXT", help="Comment text.")(func)
 
 
-def _target(app: App, on: str | None) -> Target:
-    return open_target(app.cwd, on, Options(None, app.integrity, app.warn))
+@dataclass
+class Session:
+    """A writing command's context: where records go and who writes them."""
 
+    app: App
+    target: Target
+    authors: str
 
-def _edit(app: App, template: str) -> str:
-    repo = GitRepo.discover(app.cwd)
-    return editor.edit(template, repo.git_dir, editor.editor_command(repo.config_value))
+    @classmethod
+    def open(cls, app: App, on: str | None) -> Session:
+        """Check the target and the author before anything else (before the editor opens)."""
+        repo = GitRepo.discover(app.cwd)
+        target = open_target(app.cwd, on, Options(None, app.integrity, app.warn))
+        authors = userconfig.author(app.user_config(), repo.config_value)
+        if authors is None:
+            raise SitError("no author: set git config user.name and user.email, or SIT's 'author'.")
+        return cls(app, target, authors)
 
+    def item(self, prefix: str) -> tuple[str, dict[str, Any]]:
+        """The item's full ID at the target and its reduced state there."""
+        item_id = self.target.store.resolve_item(prefix)
+        return item_id, self.target.store.reduce(item_id)
 
-def _write(
-    app: App, target: Target, item_id: str, drafts: Sequence[core.Draft], message: str, quiet: bool = False,
-) -> None:
-    """Compose and write the records, then print their IDs (and the commit, with --on)."""
-    authors = userconfig.author(app.user_config(), GitRepo.discover(app.cwd).config_value)
-    if authors is None:
-        raise SitError("no author: set git config user.name and user.email (or SIT's user config 'author').")
-    pending = chain(target.store, item_id, drafts, authors)
-    commit = target.write(pending, message)
-    if commit is not None:
-        click.echo(f"[{target.store.path.split(':')[0]} {commit[:7]}] {message}", err=True)
-    for record in [] if quiet else pending:
-        click.echo(record.record_id)
+    def edit(self, template: str) -> str:
+        repo = GitRepo.discover(self.app.cwd)
+        return editor.edit(template, repo.git_dir, editor.editor_command(repo.config_value))
 
+    def write(self, item_id: str, drafts: Sequence[core.Draft], message: str, quiet: bool = False) -> None:
+        """Write the records, then print their IDs (and the commit, with --on)."""
+        pending = chain(self.target.store, item_id, drafts, self.authors)
+        commit = self.target.write(pending, message)
+        if commit is not None:
+            click.echo(f"[{self.target.where} {commit[:7]}] {message}", err=True)
+        for record in [] if quiet else pending:
+            click.echo(record.record_id)
 
-def _open(app: App, item: str, on: str | None) -> tuple[Target, str, dict[str, Any]]:
-    """The target, the item's full ID there and its reduced state there."""
-    target = _target(app, on)
-    item_id = target.store.resolve_item(item)
-    return target, item_id, target.store.reduce(item_id)
+    def write_change(self, item_id: str, change: Callable[[], Sequence[core.Draft]], message: str) -> None:
+        """Write what ``change`` drafts, unless it finds nothing to change (then say so, exit 0)."""
+        try:
+            drafts = change()
+        except core.NothingToChange as exc:
+            click.echo(f"{exc} Nothing was written.", err=True)
+            return
+        self.write(item_id, drafts, message)
 
 
 def _heading(verb: str, item_id: str, summary: object) -> str:
     return f"{verb} issue {item_id[:8]}: {summary if isinstance(summary, str) else ''}".rstrip(": ")
-
-
-def _run(action: Callable[[], None]) -> None:
-    try:
-        action()
-    except core.NothingToChange as exc:
-        click.echo(f"{exc} Nothing was written.", err=True)
 
 
 @issue.command("new")
@@ -111,14 +120,14 @@ def _run(action: Callable[[], None]) -> None:
 @pass_app
 def new(app: App, summary: str | None, details: str | None, on: str | None) -> None:
     """File a new issue (SummaryChanged + DetailsChanged records); print its ID."""
-    target = _target(app, on)
+    session = Session.open(app, on)
     if summary is None:
-        summary, details = core.split_message(_edit(app, core.issue_template("", details or "")))
+        summary, details = core.split_message(session.edit(core.issue_template("", details or "")))
     drafts = core.new_issue(summary, details or "")
     item_id = str(uuid.uuid4())
-    if item_id in target.store.items():
+    if item_id in session.target.store.items():
         raise SitError(f"item {item_id} already exists; run the command again.")
-    _write(app, target, item_id, drafts, _heading("New", item_id, summary.strip()), quiet=True)
+    session.write(item_id, drafts, _heading("New", item_id, summary.strip()), quiet=True)
     click.echo(item_id)
 
 
@@ -129,18 +138,19 @@ def new(app: App, summary: str | None, details: str | None, on: str | None) -> N
 @pass_app
 def comment(app: App, item: str, message: str | None, on: str | None) -> None:
     """Comment on an issue (the editor opens without -m)."""
-    target, item_id, state = _open(app, item, on)
+    session = Session.open(app, on)
+    item_id, state = session.item(item)
     if message is None:
         template = core.comment_template(item_id, str(state.get("summary", "")))
-        message = core.comment_message(_edit(app, template))
-    heading = _heading("Comment on", item_id, state.get("summary"))
-    _write(app, target, item_id, [core.comment(message)], heading)
+        message = core.comment_message(session.edit(template))
+    session.write(item_id, [core.comment(message)], _heading("Comment on", item_id, state.get("summary")))
 
 
 def _change_state(app: App, item: str, message: str | None, on: str | None, to: str, verb: str) -> None:
-    target, item_id, state = _open(app, item, on)
+    session = Session.open(app, on)
+    item_id, state = session.item(item)
     heading = _heading(verb, item_id, state.get("summary"))
-    _run(lambda: _write(app, target, item_id, [core.change_state(state, to, message)], heading))
+    session.write_change(item_id, lambda: [core.change_state(state, to, message)], heading)
 
 
 @issue.command()
@@ -171,24 +181,28 @@ def reopen(app: App, item: str, message: str | None, on: str | None) -> None:
 @pass_app
 def edit(app: App, item: str, summary: str | None, details: str | None, on: str | None) -> None:
     """Change an issue's summary or details (the editor opens without options)."""
-    target, item_id, state = _open(app, item, on)
+    session = Session.open(app, on)
+    item_id, state = session.item(item)
     if summary is None and details is None:
         template = core.issue_template(
             str(state.get("summary", "")), str(state.get("details", "")), f"issue {item_id}",
         )
-        summary, details = core.split_message(_edit(app, template))
+        summary, details = core.split_message(session.edit(template))
     heading = _heading("Edit", item_id, state.get("summary"))
-    _run(lambda: _write(app, target, item_id, core.edit(state, summary, details), heading))
+    session.write_change(item_id, lambda: core.edit(state, summary, details), heading)
 
 
 def _change_set(app: App, item: str, ops: tuple[str, ...], on: str | None, ext: Extension) -> None:
     what = ext.key[:-1]
     add, remove = core.parse_ops(ops, what)
-    target, item_id, state = _open(app, item, on)
-    records = target.store.item_records(item_id)
+    session = Session.open(app, on)
+    item_id, state = session.item(item)
+    records = session.target.store.item_records(item_id)
+    for note in core.set_notes(records, ext, add, remove):
+        click.echo(f"note: {note}", err=True)
     change = " ".join([*(f"+{v}" for v in add), *(f"-{v}" for v in remove)])
     heading = f"{_heading(what.capitalize(), item_id, state.get('summary'))} ({change})"
-    _run(lambda: _write(app, target, item_id, [core.change_set(records, ext, add, remove)], heading))
+    session.write_change(item_id, lambda: [core.change_set(records, ext, add, remove)], heading)
 
 
 class OpsCommand(click.Command):
@@ -230,10 +244,11 @@ def milestone(app: App, item: str, name: str | None, clear: bool, on: str | None
     """Set an issue's milestone to NAME, or clear it with --clear."""
     if (name is None) == (not clear):
         raise click.UsageError("give either a milestone NAME or --clear.")
-    target, item_id, state = _open(app, item, on)
-    records = target.store.item_records(item_id)
+    session = Session.open(app, on)
+    item_id, state = session.item(item)
+    records = session.target.store.item_records(item_id)
     heading = f"{_heading('Milestone of', item_id, state.get('summary'))} ({name or 'cleared'})"
-    _run(lambda: _write(app, target, item_id, [core.change_milestone(records, name)], heading))
+    session.write_change(item_id, lambda: [core.change_milestone(records, name)], heading)
 
 
 def _style_for_stdout() -> Callable[[str, str], str]:
@@ -263,11 +278,10 @@ def list_(
     if as_json:
         click.echo(json.dumps(states, indent=2, sort_keys=True, ensure_ascii=False))
         return
-    style = _style_for_stdout()
-    tty = style is not plain
+    tty = sys.stdout.isatty()
     width = shutil.get_terminal_size().columns if tty else None
     length = short_length(store.item_ids(), [str(s["id"]) for s in states])
-    for line in table(states, length, style, width, header=tty and bool(states)):
+    for line in table(states, length, _style_for_stdout(), width, header=tty and bool(states)):
         click.echo(line)
 
 
