@@ -23,7 +23,7 @@ from git_sit.issue import Draft
 from git_sit.layout import Layout
 from git_sit.locate import Options, find_sit, open_store, relative_parts, sit_dir_on_disk
 from git_sit.record import compute_id, link_content, split_path
-from git_sit.storage import BranchWriter, GitRepo
+from git_sit.storage import BranchMoved, BranchWriter, GitRepo
 from git_sit.store import Store
 from git_sit.writer import Written, compose, utc_timestamp, validate_name, write_record
 
@@ -64,6 +64,32 @@ class Target(Protocol):
         """Write every record or none; return the new commit ID, if one was made."""
         ...
 
+    def reopened(self) -> Target:
+        """The same place as it is now, after someone else wrote to it."""
+        ...
+
+
+ATTEMPTS = 3
+
+
+def write_drafts(
+    target: Target, item_id: str, drafts: Sequence[Draft], authors: str, message: str,
+) -> tuple[list[Pending], str | None]:
+    """Compose and write; if a branch moved meanwhile, compose again on its new tip.
+
+    Drafts stay as they were made: a label remove still names the adds its writer
+    saw, which is exactly how a concurrent change on another branch would merge.
+    """
+    for attempt in range(ATTEMPTS):
+        pending = chain(target.store, item_id, drafts, authors)
+        try:
+            return pending, target.write(pending, message)
+        except BranchMoved:
+            if attempt == ATTEMPTS - 1:
+                raise
+            target = target.reopened()
+    raise AssertionError("unreachable")
+
 
 class WorkTree:
     """The work tree's SIT directory; new files are staged in the index."""
@@ -72,6 +98,9 @@ class WorkTree:
         self.repo, self.sit_dir = sit_dir_on_disk(cwd)
         self.store = open_store(cwd, options)
         self.where = "work tree"
+
+    def reopened(self) -> Target:
+        return self
 
     def write(self, pending: Sequence[Pending], message: str) -> str | None:
         written: list[Written] = []
@@ -110,6 +139,7 @@ class Branch:
     """A branch, read and written through git objects only."""
 
     def __init__(self, cwd: str, branch: str, options: Options) -> None:
+        self._args = (cwd, branch, options)
         git = GitRepo.discover(cwd)
         self.writer = BranchWriter(git, branch)
         self.where = self.writer.branch
@@ -121,6 +151,9 @@ class Branch:
         label = f"{self.writer.branch}:{self.sit_path}"
         config = parse_config(layout.file("config.json") or b"", f"{label}/config.json")
         self.store = Store(layout, config, label, options.integrity, options.warn)
+
+    def reopened(self) -> Target:
+        return Branch(*self._args)
 
     def write(self, pending: Sequence[Pending], message: str) -> str | None:
         files: dict[str, bytes] = {}

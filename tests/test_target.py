@@ -11,7 +11,7 @@ from git_sit.errors import WriteError
 from git_sit.issue import Draft
 from git_sit.locate import Options
 from git_sit.record import split_path
-from git_sit.target import Branch, WorkTree, chain
+from git_sit.target import Branch, WorkTree, chain, write_drafts
 from tests.helpers import commit_files, git, record_files, sit_tree_files
 
 ITEM = "0a5c8b68-994b-4156-967d-4a88807545c4"
@@ -95,3 +95,15 @@ def test_branch_write_commits_exactly_the_records(project: Path):
     # Read back from the branch, the second record is now the item's only leaf.
     again = Branch(str(project), "inbox", Options())
     assert again.store.item_leaves(ITEM) == [pending[1].record_id]
+
+
+def test_write_drafts_composes_again_when_the_branch_moved(project: Path):
+    git(project, "branch", "inbox")
+    target = Branch(str(project), "inbox", Options())
+    git(project, "commit", "-q", "--allow-empty", "-m", "someone else")
+    git(project, "branch", "-f", "inbox", "main")
+    moved = git(project, "rev-parse", "inbox").strip()
+    pending, commit = write_drafts(target, ITEM, DRAFTS, "A <a@example.com>", "Two records")
+    assert commit == git(project, "rev-parse", "inbox").strip()
+    assert git(project, "rev-parse", "inbox^").strip() == moved
+    assert len(pending) == 2

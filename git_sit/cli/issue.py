@@ -29,7 +29,7 @@ from git_sit.issueview import SORTS, STATES, Criteria, matches, plain, short_len
 from git_sit.locate import Options
 from git_sit.query import render
 from git_sit.storage import GitRepo
-from git_sit.target import Target, chain, open_target
+from git_sit.target import Target, open_target, write_drafts
 
 F = TypeVar("F", bound=Callable[..., Any])
 # No short options at all: '-enhancement' must reach the command whole, not as '-e -n -h...'.
@@ -92,8 +92,7 @@ class Session:
 
     def write(self, item_id: str, drafts: Sequence[core.Draft], message: str, quiet: bool = False) -> None:
         """Write the records, then print their IDs (and the commit, with --on)."""
-        pending = chain(self.target.store, item_id, drafts, self.authors)
-        commit = self.target.write(pending, message)
+        pending, commit = write_drafts(self.target, item_id, drafts, self.authors, message)
         if commit is not None:
             click.echo(f"[{self.target.where} {commit[:7]}] {message}", err=True)
         for record in [] if quiet else pending:

@@ -6,8 +6,8 @@ reads git config; ``gitview`` exposes a git tree as a read-only ``View``;
 ``branch`` commits new files onto a branch without a work tree (``--on``).
 """
 
-from git_sit.storage.branch import BranchWriter
+from git_sit.storage.branch import BranchMoved, BranchWriter
 from git_sit.storage.gitview import GitView
 from git_sit.storage.repo import GitRepo
 
-__all__ = ["BranchWriter", "GitRepo", "GitView"]
+__all__ = ["BranchMoved", "BranchWriter", "GitRepo", "GitView"]

@@ -30,6 +30,10 @@ def branch_ref_name(branch: str) -> str:
     return name
 
 
+class BranchMoved(WriteError):
+    """The branch moved between reading it and writing to it; nothing was changed."""
+
+
 class BranchWriter:
     """One branch, pinned at the commit it had when opened; ``commit`` moves it by CAS."""
 
@@ -61,7 +65,7 @@ class BranchWriter:
         try:
             self._ref.set_target(oid, f"git sit: {message.splitlines()[0]}")
         except pygit2.GitError as exc:
-            raise WriteError(
+            raise BranchMoved(
                 f"branch {self.branch!r} moved while the records were written ({exc}); "
                 "nothing was changed, run the command again."
             ) from None
