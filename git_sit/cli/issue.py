@@ -118,7 +118,11 @@ def _heading(verb: str, item_id: str, summary: object) -> str:
 @on_option
 @pass_app
 def new(app: App, summary: str | None, details: str | None, on: str | None) -> None:
-    """File a new issue (SummaryChanged + DetailsChanged records); print its ID."""
+    """File a new issue and print its ID.
+
+    Writes a SummaryChanged and a DetailsChanged record. Without -s the editor opens:
+    the first line is the summary, the rest the details.
+    """
     session = Session.open(app, on)
     if summary is None:
         summary, details = core.split_message(session.edit(core.issue_template("", details or "")))
@@ -179,7 +183,10 @@ def reopen(app: App, item: str, message: str | None, on: str | None) -> None:
 @on_option
 @pass_app
 def edit(app: App, item: str, summary: str | None, details: str | None, on: str | None) -> None:
-    """Change an issue's summary or details (the editor opens without options)."""
+    """Change an issue's summary or details.
+
+    Without options the editor opens on the current summary and details.
+    """
     session = Session.open(app, on)
     item_id, state = session.item(item)
     if summary is None and details is None:
@@ -270,7 +277,11 @@ def list_(
     app: App, state: str, labels: tuple[str, ...], assignee: str | None, author: str | None,
     search: str | None, sort: str, rev: str | None, as_json: bool,
 ) -> None:
-    """List issues: ID, state, summary, labels, last update (UTC); open ones by default."""
+    """List issues, open ones by default.
+
+    Columns: short ID, state, summary, labels, last update (UTC). Colour and a header
+    on a terminal; plain when piped.
+    """
     store = app.store(rev)
     criteria = Criteria(state, labels, assignee, author, search)
     states = sort_states((s for s in store.states() if matches(s, criteria)), sort)
@@ -290,7 +301,11 @@ def list_(
 @click.option("--json", "as_json", is_flag=True, help="Print the reduced issue as JSON.")
 @pass_app
 def show_(app: App, item: str, rev: str | None, as_json: bool) -> None:
-    """Show an issue: summary, state, labels, assignees, milestone, details, comments."""
+    """Show an issue and its comments.
+
+    Summary, state, author, dates (UTC), labels, assignees, milestone, details, then
+    each comment with its author and time.
+    """
     store = app.store(rev)
     state = store.reduce(store.resolve_item(item))
     click.echo(render(state) if as_json else show(state, _style_for_stdout()))
