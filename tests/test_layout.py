@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import pygit2
 import pytest
@@ -21,8 +22,8 @@ from git_sit.record import compute_id, link_content, split_path
 from git_sit.store import Store
 from tests.helpers import record_files
 
-LINK = 0o120000
-Files = Mapping[str, "bytes | tuple[bytes, int]"]
+LINK = pygit2.enums.FileMode.LINK
+Files = Mapping[str, Any]
 
 
 def rid(files: Mapping[str, bytes]) -> str:
@@ -160,7 +161,7 @@ def test_integrity_check_can_be_disabled(make: Make):
 
 
 def test_record_with_symlink_is_reported_and_skipped(make: Make):
-    files = flat_record(SUMMARY)
+    files: dict[str, Any] = flat_record(SUMMARY)
     files[f".sit/records/{split_path(rid(SUMMARY))}/link"] = (b"text", LINK)
     store, warnings = make({**files, **flat_record(CLOSED)})
     assert [r.id for r in store.item_records("item-1")] == [rid(CLOSED)]
@@ -172,7 +173,7 @@ def test_record_with_non_utf8_name_is_reported_and_skipped(make: Make, request):
     files = flat_record(SUMMARY)
     files[f".sit/records/{split_path(rid(SUMMARY))}/{name}"] = b"x"
     if "git" in request.node.callspec.id:
-        pytest.skip("pygit2 index paths must be valid UTF-8; covered by the fast-import test")
+        pytest.skip("pygit2 index paths must be valid UTF-8; covered by test_cli_read (git mktree)")
     store, warnings = make(files)
     assert store.item_records("item-1") == []
     assert any("UTF-8" in w for w in warnings)

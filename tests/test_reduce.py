@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from git_sit.record import Record
 from git_sit.reduce import (
     NativeReducers,
     Reducer,
@@ -16,7 +17,6 @@ from git_sit.reduce import (
     reduce_records,
     text_decode,
 )
-from git_sit.record import Record
 from tests.helpers import record_files
 
 YURII = "Yurii Rashkovskii <me@yrashk.com>"
@@ -177,7 +177,7 @@ def test_failing_reducer_reverts_record_and_keeps_this():
 
 
 def test_bad_return_value_is_an_error_entry():
-    reducers = [Reducer("reducers/bad.js", lambda this, state, record: 42)]  # type: ignore[arg-type,return-value]
+    reducers = [Reducer("reducers/bad.js", lambda this, state, record: 42)]
     state = reduce_records([Record("A", {})], reducers, {})
     assert state["errors"][0]["error"].startswith("TypeError: invalid return value")
 

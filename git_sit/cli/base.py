@@ -11,7 +11,10 @@ from typing import Any, TypeVar
 import click
 
 from git_sit import __version__, userconfig
+from git_sit.cli.external import external_command
 from git_sit.errors import SitError
+from git_sit.jsengine import Limits
+from git_sit.jsreduce import MODES
 from git_sit.locate import Options, open_store
 from git_sit.query import Expression, compile_expression, render
 from git_sit.store import Store
@@ -21,13 +24,19 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 
 
 class SitGroup(click.Group):
-    """Turns every ``SitError`` raised by a command into ``error: ...`` and exit status 1."""
+    """Turns every ``SitError`` raised by a command into ``error: ...`` and exit status 1.
+
+    A name that is not a command of git-sit runs an external ``sit-NAME``, as SIT does.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except SitError as exc:
             raise click.ClickException(str(exc)) from None
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return super().get_command(ctx, cmd_name) or external_command(cmd_name)
 
 
 @dataclass
@@ -37,13 +46,15 @@ class App:
     cwd: str
     integrity: bool = True
     user_config_path: str | None = None
+    reducers: str = "auto"
     _user_config: dict[str, Any] | None = field(default=None, repr=False)
 
     def warn(self, message: str) -> None:
         click.echo(f"warning: {message}", err=True)
 
     def store(self, rev: str | None = None) -> Store:
-        return open_store(self.cwd, Options(rev, self.integrity, self.warn))
+        limits = Limits.from_env(os.environ)
+        return open_store(self.cwd, Options(rev, self.integrity, self.warn, self.reducers, limits))
 
     def user_config(self) -> dict[str, Any]:
         if self._user_config is None:
@@ -60,15 +71,19 @@ pass_app = click.make_pass_decorator(App)
     help="Reduce records even if their content does not match their ID.",
 )
 @click.option("-c", "--config", "config_path", metavar="FILE", help="User config file.")
+@click.option(
+    "--reducers", type=click.Choice(MODES), default="auto", envvar="GIT_SIT_REDUCERS",
+    help="Reducers to run: the repository's own (js), the built-in port (native), or auto.",
+)
 @click.version_option(__version__, "--version", prog_name="git-sit")
 @click.pass_context
-def cli(ctx: click.Context, disable_integrity_check: bool, config_path: str | None) -> None:
+def cli(ctx: click.Context, disable_integrity_check: bool, config_path: str | None, reducers: str) -> None:
     """SIT issue records stored in git: read them at any revision, write new ones.
 
     Run as 'git sit COMMAND'. Every read command takes --rev REV to read a branch,
     tag or commit straight from git objects; without it, the files in the work tree.
     """
-    ctx.obj = App(os.getcwd(), not disable_integrity_check, config_path)
+    ctx.obj = App(os.getcwd(), not disable_integrity_check, config_path, reducers)
 
 
 class JMESPathType(click.ParamType):
@@ -88,8 +103,18 @@ class JMESPathType(click.ParamType):
 JMESPATH = JMESPathType()
 
 
+def _set_reducers(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    app = ctx.find_object(App)
+    if value is not None and app is not None:
+        app.reducers = value
+
+
 def rev_option(func: F) -> F:
-    """``--rev REV``: read from git objects at REV instead of the work tree."""
+    """``--rev REV``: read from git objects at REV instead of the work tree (and ``--reducers``)."""
+    func = click.option(
+        "--reducers", type=click.Choice(MODES), expose_value=False, callback=_set_reducers,
+        help="Reducers to run: the repository's own (js), the built-in port (native), or auto.",
+    )(func)
     return click.option(
         "--rev", metavar="REV",
         help="Read the repository at this branch, tag or commit (bare repositories: HEAD).",
