@@ -21,7 +21,7 @@ from git_sit.config import parse_config
 from git_sit.errors import NotARepository
 from git_sit.issue import Draft
 from git_sit.layout import Layout
-from git_sit.locate import Options, find_sit, open_store, relative_parts, sit_dir_on_disk
+from git_sit.locate import Options, locate, open_store, repository_reducers, sit_dir_on_disk
 from git_sit.record import compute_id, link_content, split_path
 from git_sit.storage import BranchMoved, BranchWriter, GitRepo
 from git_sit.store import Store
@@ -140,17 +140,16 @@ class Branch:
 
     def __init__(self, cwd: str, branch: str, options: Options) -> None:
         self._args = (cwd, branch, options)
-        git = GitRepo.discover(cwd)
-        self.writer = BranchWriter(git, branch)
+        self.writer = BranchWriter(GitRepo.discover(cwd), branch)
         self.where = self.writer.branch
-        view = git.view()
-        top = git.root_tree(self.writer.tip)
-        where = f"branch {self.writer.branch}"
-        self.sit_path, node = find_sit(view, top, relative_parts(cwd, git.workdir), where)
-        layout = Layout(view, node)
+        # Read at the pinned commit, so what is read is exactly what the CAS expects.
+        site = locate(cwd, self.writer.tip).site
+        self.sit_path = site.sit_path
+        layout = Layout(site.view, site.sit)
         label = f"{self.writer.branch}:{self.sit_path}"
         config = parse_config(layout.file("config.json") or b"", f"{label}/config.json")
         self.store = Store(layout, config, label, options.integrity, options.warn)
+        self.store.reducers = repository_reducers(site, options)
 
     def reopened(self) -> Target:
         return Branch(*self._args)

@@ -26,6 +26,7 @@ from git_sit.cli.base import App, cli, pass_app, rev_option
 from git_sit.errors import SitError
 from git_sit.extensions import ASSIGNEES, LABELS, Extension
 from git_sit.issueview import SORTS, STATES, Criteria, matches, plain, short_length, show, sort_states, table
+from git_sit.jsengine import Limits
 from git_sit.locate import Options
 from git_sit.query import render
 from git_sit.storage import GitRepo
@@ -75,7 +76,8 @@ class Session:
     def open(cls, app: App, on: str | None) -> Session:
         """Check the target and the author before anything else (before the editor opens)."""
         repo = GitRepo.discover(app.cwd)
-        target = open_target(app.cwd, on, Options(None, app.integrity, app.warn))
+        options = Options(None, app.integrity, app.warn, app.reducers, Limits.from_env(os.environ))
+        target = open_target(app.cwd, on, options)
         authors = userconfig.author(app.user_config(), repo.config_value)
         if authors is None:
             raise SitError("no author: set git config user.name and user.email, or SIT's 'author'.")
