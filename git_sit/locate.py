@@ -84,31 +84,44 @@ class Located:
 def locate(cwd: str, rev: str | None = None) -> Located:
     """Find the SIT repository a command run in ``cwd`` reads (the work tree, or ``rev``)."""
     repo = GitRepo.discover(cwd)
-    parts = relative_parts(cwd, repo.workdir)
-    view: View
     if rev is None and repo.workdir is not None:
         view = DiskView()
         top = view.node(repo.workdir)
         assert top is not None
-        where, label = "work tree", repo.workdir
-    else:
-        rev = rev or "HEAD"
-        view = repo.view()
-        top = repo.root_tree(rev)
-        where, label = f"revision {rev}", f"{rev}:"
-    path, node = find_sit(view, top, parts, where)
+        return locate_in(repo, view, top, cwd, "work tree", repo.workdir)
+    rev = rev or "HEAD"
+    return locate_in(repo, repo.view(), repo.root_tree(rev), cwd, f"revision {rev}", f"{rev}:")
+
+
+def locate_in(repo: GitRepo, view: View, top: Node, cwd: str, where: str, label: str) -> Located:
+    """Find the SIT repository in one tree (the work tree on disk, or a git tree)."""
+    on_disk = isinstance(view, DiskView)
+    path, node = find_sit(view, top, relative_parts(cwd, repo.workdir), where)
     gitmodules = view.lookup(top, ".gitmodules")
     names = parse_gitmodules(view.read(gitmodules).decode("utf-8", "replace")) if (
         gitmodules is not None and gitmodules.kind is Kind.FILE) else {}
-    submodules = GitSubmodules(repo, names, use_index=rev is None)
-    display = os.path.join(label, path) if rev is None else label + path
+    submodules = GitSubmodules(repo, names, use_index=on_disk)
+    display = os.path.join(label, path) if on_disk else label + path
     return Located(repo, Site(view, top, path, node, submodules), label, display)
+
+
+def has_sit(view: View, top: Node, cwd: str, workdir: str | None) -> bool:
+    """True if any candidate SIT directory exists in the tree (it may still be invalid)."""
+    for path in candidates(relative_parts(cwd, workdir)):
+        node = view.lookup(top, path)
+        if node is not None and node.kind is Kind.TREE:
+            return True
+    return False
 
 
 def open_store(cwd: str, options: Options | None = None) -> Store:
     """The store a command run in ``cwd`` reads."""
     options = options or Options()
-    found = locate(cwd, options.rev)
+    return store_of(locate(cwd, options.rev), options)
+
+
+def store_of(found: Located, options: Options) -> Store:
+    """The store for a located SIT repository, with the reducers it defines."""
     site = found.site
     layout = Layout(site.view, site.sit)
     config = parse_config(layout.file("config.json") or b"", f"{found.display}/config.json")

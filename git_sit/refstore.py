@@ -11,19 +11,17 @@ can stand in for the in-memory dict.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from git_sit.config import parse_config
 from git_sit.errors import SitError
-from git_sit.layout import Layout
-from git_sit.locate import Options, candidates, find_sit, relative_parts
-from git_sit.reduce import NativeReducers, ReducerSet, State
+from git_sit.locate import Options, has_sit, locate_in, store_of
+from git_sit.reduce import ReducerSet, State
 from git_sit.status import Change, change_of
 from git_sit.storage import GitRef, GitRepo, RefKind, current_branch, list_refs
 from git_sit.store import Store
-from git_sit.view import Kind, Node
+from git_sit.view import Node
 
 
 class Memo(Protocol):
@@ -58,7 +56,7 @@ def memo_key(store: Store, item_id: str) -> str | None:
     # the hash algorithm decides which records pass the integrity check.
     config = store.config
     check = f"{config.digest}-{config.digest_size}" if store.integrity else "unchecked"
-    return f"{store.reducers.fingerprint}|{check}|{item_id}|{key}"
+    return f"{store.reducers.fingerprint}|{store.trust_fingerprint}|{check}|{item_id}|{key}"
 
 
 def reduce_cached(store: Store, item_id: str, memo: Memo) -> State:
@@ -105,7 +103,8 @@ class RefReader:
     repo: GitRepo
     cwd: str
     options: Options
-    reducers: ReducerSet = field(default_factory=NativeReducers)
+    reducers: ReducerSet | None = None  # None: each ref's own (§5.3)
+    configure: Callable[[Store], None] | None = None  # e.g. a trust filter for every store
 
     @classmethod
     def discover(cls, cwd: str, options: Options) -> RefReader:
@@ -119,15 +118,16 @@ class RefReader:
 
     def tree_store(self, top: Node, label: str) -> Store | None:
         """The store in a git tree (found from ``cwd`` as ``--rev`` finds it), ``None`` if none."""
-        parts = relative_parts(self.cwd, self.repo.workdir)
         view = self.repo.view()
-        if not any(_is_tree(view.lookup(top, path)) for path in candidates(parts)):
+        if not has_sit(view, top, self.cwd, self.repo.workdir):
             return None
-        path, node = find_sit(view, top, parts, f"revision {label}")
-        layout = Layout(view, node)
-        config = parse_config(layout.file("config.json") or b"", f"{label}:{path}/config.json")
-        opts = self.options
-        return Store(layout, config, f"{label}:{path}", opts.integrity, opts.warn, self.reducers)
+        found = locate_in(self.repo, view, top, self.cwd, f"revision {label}", f"{label}:")
+        store = store_of(found, self.options)
+        if self.reducers is not None:
+            store.reducers = self.reducers
+        if self.configure is not None:
+            self.configure(store)
+        return store
 
     def ref_stores(self, refs: Iterable[GitRef]) -> list[RefStore]:
         """A store per ref; a ref whose SIT repository cannot be read is warned about and empty."""
@@ -144,10 +144,6 @@ class RefReader:
     def rev_store(self, rev: str) -> Store | None:
         """The store at a revision (``UnknownRevision`` if it does not resolve)."""
         return self.tree_store(self.repo.root_tree(rev), rev)
-
-
-def _is_tree(node: Node | None) -> bool:
-    return node is not None and node.kind is Kind.TREE
 
 
 def item_union(ref_stores: Iterable[RefStore]) -> list[str]:

@@ -213,3 +213,18 @@ def test_missing_gpg_is_an_error_only_when_signing_or_verifying(workdir: Path, k
     assert sit(workdir, "record", "-t", "Commented", ITEM, "text").code == 0
     assert sit(workdir, "items", "-q", "state").out == "open\n"
     assert sit(workdir, "records", ITEM).code == 0
+
+
+def test_trusted_status_and_diff_ignore_untrusted_records(workdir: Path, keys: Keys,
+                                                          repo: pygit2.Repository):
+    _trusted_history(repo, keys)
+    plain = sit(workdir, "status", ITEM, "--json")
+    assert plain.code == 0, plain.err
+    assert json.loads(plain.out) == {ITEM: {"refs/heads/main": "closed"}}
+    trusted = sit(workdir, "status", ITEM, "--json", "--trusted", str(keys.alice_asc))
+    assert trusted.code == 0, trusted.err
+    assert json.loads(trusted.out) == {ITEM: {"refs/heads/main": "open"}}
+    git(workdir, "branch", "before")
+    commit_files(repo, {"unrelated": b"x"})
+    changes = sit(workdir, "diff", "before", "main", "--trusted", str(keys.alice_asc), "--json")
+    assert changes.code == 0 and json.loads(changes.out)["changes"] == []

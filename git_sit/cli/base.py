@@ -52,9 +52,12 @@ class App:
     def warn(self, message: str) -> None:
         click.echo(f"warning: {message}", err=True)
 
+    def options(self, rev: str | None = None) -> Options:
+        """How stores are opened for this command (revision, integrity, reducers, limits)."""
+        return Options(rev, self.integrity, self.warn, self.reducers, Limits.from_env(os.environ))
+
     def store(self, rev: str | None = None) -> Store:
-        limits = Limits.from_env(os.environ)
-        return open_store(self.cwd, Options(rev, self.integrity, self.warn, self.reducers, limits))
+        return open_store(self.cwd, self.options(rev))
 
     def user_config(self) -> dict[str, Any]:
         if self._user_config is None:

@@ -61,13 +61,25 @@ def open_gpg(app: App, trusted: str | None) -> gpg.Gpg:
     return tool
 
 
+def trust_applier(app: App, trusted: str | None, explain: bool) -> Callable[[Store], None] | None:
+    """With ``trusted``: a function that makes a store count only trusted signed records."""
+    if not trusted:
+        return None
+    tool = open_gpg(app, trusted)
+    report = _warn_explain if explain else _silent
+
+    def apply(store: Store) -> None:
+        store.record_filter = TrustPolicy(tool.verify, store.config.hasher, tool.fingerprint, report)
+
+    return apply
+
+
 def trusted_store(app: App, rev: str | None, trusted: str | None, explain: bool) -> Store:
     """The store for a read command; with ``trusted``, only trusted signed records count."""
     store = app.store(rev)
-    if trusted:
-        tool = open_gpg(app, trusted)
-        store.record_filter = TrustPolicy(tool.verify, store.config.hasher, tool.fingerprint,
-                                          _warn_explain if explain else _silent)
+    apply = trust_applier(app, trusted, explain)
+    if apply is not None:
+        apply(store)
     return store
 
 

@@ -8,8 +8,8 @@ from typing import Any
 import click
 
 from git_sit.cli.base import App, cli, pass_app
+from git_sit.cli.sign import trust_applier, trust_options
 from git_sit.errors import SitError
-from git_sit.locate import Options
 from git_sit.refstore import (
     DictMemo,
     RefReader,
@@ -37,8 +37,10 @@ def _echo_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, ensure_ascii=False))
 
 
-def _reader(app: App) -> RefReader:
-    return RefReader.discover(app.cwd, Options(None, app.integrity, app.warn))
+def _reader(app: App, trusted: str | None, explain: bool) -> RefReader:
+    reader = RefReader.discover(app.cwd, app.options())
+    reader.configure = trust_applier(app, trusted, explain)
+    return reader
 
 
 def _ref_stores(
@@ -60,17 +62,18 @@ def _ref_stores(
 @click.option("--remotes", is_flag=True, help="Include remote-tracking branches.")
 @click.option("--tags/--no-tags", default=True, show_default=True, help="Include tags.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@trust_options
 @pass_app
 def status(
     app: App, items: tuple[str, ...], patterns: tuple[str, ...], remotes: bool, tags: bool,
-    as_json: bool,
+    as_json: bool, trusted: str | None, explain: bool,
 ) -> None:
     """The state of ITEMs (or counts and differing items) on every branch and tag.
 
     Reads each ref's tree from git objects: nothing is checked out. An item whose
     records are the same on several refs is reduced only once.
     """
-    reader = _reader(app)
+    reader = _reader(app, trusted, explain)
     ref_stores = _ref_stores(reader, patterns, remotes, tags)
     current = reader.current_branch()
     names = labels([rs.name for rs in ref_stores])
@@ -99,10 +102,11 @@ def status(
 @click.argument("rev1", metavar="REV1")
 @click.argument("rev2", metavar="REV2")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@trust_options
 @pass_app
-def diff(app: App, rev1: str, rev2: str, as_json: bool) -> None:
+def diff(app: App, rev1: str, rev2: str, as_json: bool, trusted: str | None, explain: bool) -> None:
     """Items that appeared, were closed, reopened, changed or disappeared from REV1 to REV2."""
-    reader = _reader(app)
+    reader = _reader(app, trusted, explain)
     before, after = reader.rev_store(rev1), reader.rev_store(rev2)
     if before is None and after is None:
         raise SitError(f"no SIT repository (.sit) at {rev1} or {rev2}.")
