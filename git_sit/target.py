@@ -17,11 +17,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from git_sit.config import parse_config
 from git_sit.errors import NotARepository
 from git_sit.issue import Draft
-from git_sit.layout import Layout
-from git_sit.locate import Options, locate, open_store, repository_reducers, sit_dir_on_disk
+from git_sit.locate import Options, locate_in, open_store, sit_dir_on_disk, store_of
 from git_sit.record import compute_id, link_content, split_path
 from git_sit.storage import BranchMoved, BranchWriter, GitRepo
 from git_sit.store import Store
@@ -140,16 +138,14 @@ class Branch:
 
     def __init__(self, cwd: str, branch: str, options: Options) -> None:
         self._args = (cwd, branch, options)
-        self.writer = BranchWriter(GitRepo.discover(cwd), branch)
-        self.where = self.writer.branch
+        git = GitRepo.discover(cwd)
+        self.writer = BranchWriter(git, branch)
+        self.where = name = self.writer.branch
         # Read at the pinned commit, so what is read is exactly what the CAS expects.
-        site = locate(cwd, self.writer.tip).site
-        self.sit_path = site.sit_path
-        layout = Layout(site.view, site.sit)
-        label = f"{self.writer.branch}:{self.sit_path}"
-        config = parse_config(layout.file("config.json") or b"", f"{label}/config.json")
-        self.store = Store(layout, config, label, options.integrity, options.warn)
-        self.store.reducers = repository_reducers(site, options)
+        top = git.root_tree(self.writer.tip)
+        found = locate_in(git, git.view(), top, cwd, f"branch {name}", f"{name}:")
+        self.sit_path = found.site.sit_path
+        self.store = store_of(found, options)
 
     def reopened(self) -> Target:
         return Branch(*self._args)

@@ -434,3 +434,5 @@ def test_failed_branch_write_leaves_the_branch_alone(project: Path):
     tip = git(project, "rev-parse", "broken").strip()
     assert "not a directory" in fails(project, "new", "-s", "x", "--on", "broken")
     assert git(project, "rev-parse", "broken").strip() == tip
+    commit_files(repo, {"README": b"no issues here\n"}, ref="refs/heads/plain", parents=[])
+    assert "branch plain: no SIT repository" in fails(project, "new", "-s", "x", "--on", "plain")

@@ -26,8 +26,6 @@ from git_sit.cli.base import App, cli, pass_app, rev_option
 from git_sit.errors import SitError
 from git_sit.extensions import ASSIGNEES, LABELS, Extension
 from git_sit.issueview import SORTS, STATES, Criteria, matches, plain, short_length, show, sort_states, table
-from git_sit.jsengine import Limits
-from git_sit.locate import Options
 from git_sit.query import render
 from git_sit.storage import GitRepo
 from git_sit.target import Target, open_target, write_drafts
@@ -76,8 +74,7 @@ class Session:
     def open(cls, app: App, on: str | None) -> Session:
         """Check the target and the author before anything else (before the editor opens)."""
         repo = GitRepo.discover(app.cwd)
-        options = Options(None, app.integrity, app.warn, app.reducers, Limits.from_env(os.environ))
-        target = open_target(app.cwd, on, options)
+        target = open_target(app.cwd, on, app.options())
         authors = userconfig.author(app.user_config(), repo.config_value)
         if authors is None:
             raise SitError("no author: set git config user.name and user.email, or SIT's 'author'.")
