@@ -21,7 +21,15 @@ from git_sit.errors import SitError
 from git_sit.jsengine import Engine, Limits, Script, engine_version
 from git_sit.modules import ReducerRoot
 from git_sit.record import Record
-from git_sit.reduce import NativeReducers, Reducer, ReducerFailure, ReducerSet, State, issue_tracking_reducers
+from git_sit.reduce import (
+    NativeReducers,
+    Reducer,
+    ReducerFailure,
+    ReducerSet,
+    State,
+    extension_reducers,
+    issue_tracking_reducers,
+)
 
 MODES = ("auto", "js", "native")
 
@@ -89,7 +97,9 @@ class ScriptReducers:
         sources: list[dict[str, str]] = []
         for root, as_native in zip(roots, native, strict=True):
             if as_native:
-                self._segments.append(_Native(issue_tracking_reducers()))
+                # The issue-tracking module, recognised (or unavailable): its native port, with
+                # git-sit's extensions, as NativeReducers runs them (the fingerprint says so).
+                self._segments.append(_Native([*issue_tracking_reducers(), *extension_reducers()]))
                 continue
             sources.append({path: data.decode("utf-8", "replace") for path, data in root.files.items()})
             start = len(scripts)

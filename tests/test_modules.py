@@ -152,3 +152,16 @@ def test_in_tree_module_with_local_reducers_mixes_with_unavailable_submodule(wit
     assert len(warnings) == 1
     assert [s.pop("tagged") for s in got] == [len(store.item_records(i)) for i in store.item_ids()]
     assert got == expected_states()
+
+
+def test_native_segment_of_a_mixed_set_applies_git_sit_extensions(with_submodule, tmp_path: Path,
+                                                                   workdir: Path):
+    """The issue-tracking part of a mixed reducer set is the native port, extensions included."""
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(workdir), str(clone))
+    write_files(clone, module_files(".sit/reducers", source=Path(__file__).parent / "data" / "tagger"))
+    labels = record_files(["LabelsChanged"], extra={"labels.json": b'{"add": ["bug"], "remove": {}}'})
+    files, _ = sit_tree_files({"labelled": [record_files(["SummaryChanged"], text="T"), labels]})
+    write_files(clone, {k: v for k, v in files.items() if k != ".sit/config.json"})
+    state = open_store(str(clone), Options()).reduce("labelled")
+    assert state["labels"] == ["bug"] and state["summary"] == "T" and "tagged" in state
