@@ -15,7 +15,7 @@ import pytest
 
 from git_sit import gpg
 from git_sit.record import compute_id, split_path
-from git_sit.signature import signed_files
+from git_sit.signature import Sign, signed_files
 from tests.gpgkeys import Keys, fixture_gpg_session, fixture_keys  # noqa: F401
 from tests.helpers import git, record_files, sit
 from tests.test_hook import ITEM, SEED_ID, SHORT, Inbox, assert_rejected, make_inbox, remote_lines
@@ -73,7 +73,7 @@ def test_signed_by_a_foreign_key_is_rejected(inbox: Inbox, keys: Keys):
     assert len(remote_lines(run)) == 1
 
 
-def _alice(keys: Keys) -> object:
+def _alice(keys: Keys) -> Sign:
     tool = gpg.Gpg()
     return lambda message: tool.sign(message, keys.alice)
 
