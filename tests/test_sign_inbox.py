@@ -116,13 +116,26 @@ def test_records_the_server_already_has_are_not_judged_again(inbox: Inbox):
     assert run.code == 0, run.err
 
 
+# A gpg that imports keys but fails to verify anything.
+FAILING_VERIFY = """#!/bin/sh
+for arg in "$@"; do
+  if [ "$arg" = --verify ]; then echo "gpg: out of cheese" >&2; exit 2; fi
+done
+exec gpg "$@"
+"""
+
+
 @pytest.mark.parametrize(("program", "message"), [
     ("no-such-gpg", CANNOT + r"cannot run gpg program '.*no-such-gpg' \(No such file or directory\); "
                              r"install GnuPG or point git config gpg\.program at it\."),
     ("/bin/false", CANNOT + r"gpg program '/bin/false' failed to import .*maintainers\.asc: no output"),
+    ("failing-verify", CANNOT + r"gpg failed to verify a signature: gpg: out of cheese"),
 ])
 def test_missing_or_broken_gpg_rejects_the_push(inbox: Inbox, keys: Keys, tmp_path: Path,
                                                 program: str, message: str):
+    script = tmp_path / "failing-verify"
+    script.write_text(FAILING_VERIFY)
+    script.chmod(0o755)
     git(inbox.server, "config", "gpg.program", str(tmp_path / program) if "/" not in program else program)
     before = inbox.refs()
     comment(inbox, "signed, but the server cannot check", "--signing-key", keys.alice)
