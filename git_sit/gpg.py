@@ -157,7 +157,11 @@ def trusted(keyring: str, program: str = DEFAULT_PROGRAM) -> Gpg:
 
 def _import(gpg: Gpg, data: bytes, keyring: str) -> bool:
     """Import an export (armoured or binary); else read ``keyring`` as a keyring file."""
-    if _imported(gpg._run(["--status-fd=1", "--import"], data)):
+    result = gpg._run(["--status-fd=1", "--import"], data)
+    if STATUS_PREFIX.encode() not in result.stdout:  # gpg reports status even on garbage input
+        detail = _last_line(result.stderr.decode("utf-8", errors="replace"))
+        raise GpgError(f"gpg program {gpg.program!r} failed to import {keyring}: {detail}")
+    if _imported(result):
         return True
     exported = gpg._run(["--no-default-keyring", "--keyring", os.path.abspath(keyring),
                          "--export"], b"")

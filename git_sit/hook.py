@@ -6,21 +6,28 @@ commits, and accepts each one only if some parent makes every difference an
 allowed addition (``inbox.check_commit``); ``report`` turns findings into at
 most 50 lines plus a count. ``pre_receive`` and ``post_receive`` are what the
 installed hooks run: the first rejects with exit status 1, the second forwards
-accepted refs to ``sit.inbox.forward`` and never fails the push.
+accepted refs to ``sit.inbox.forward`` and never fails the push. With
+``sit.inbox.requireSignature``, ``signature_checker`` runs gpg against a private
+home holding only the ``sit.inbox.trustedKeys`` keys; if gpg is missing or fails,
+the push is rejected (an inbox fails closed).
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import subprocess
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import TextIO
 
+from git_sit import gpg
 from git_sit.errors import InvalidConfig, SitError
 from git_sit.inbox import Change, Verdict, Violation, check_commit
-from git_sit.inboxconfig import PREFIX, Settings, parse_settings
+from git_sit.inboxconfig import KEYS, PREFIX, Settings, keyring_path, parse_settings
+from git_sit.signature import Check, Verify
+from git_sit.signing import gpg_program
 from git_sit.storage import GitRepo
 from git_sit.storage.push import PushRepo
 
@@ -96,6 +103,7 @@ class Inbox:
 
     repo: PushRepo
     settings: Settings
+    verify: Verify | None = None  # gpg confined to the trusted keys, when signatures are required
     verdicts: dict[str, Verdict] = field(default_factory=dict)
     diffs: dict[tuple[str, str], list[Change]] = field(default_factory=dict)
     records: set[str] = field(default_factory=set)
@@ -158,7 +166,8 @@ class Inbox:
             changes = self.diffs.pop(pair, None)
             if changes is None:
                 changes = self.repo.changes([pair])[pair]
-            verdict = check_commit(self.repo.snapshot(parent), snapshot, changes, self.settings.rules)
+            verdict = check_commit(self.repo.snapshot(parent), snapshot, changes, self.settings.rules,
+                                   self.verify)
             if not verdict.violations:
                 return verdict
             if best is None or len(verdict.violations) < len(best.violations):
@@ -167,9 +176,10 @@ class Inbox:
         return best
 
 
-def judge_push(repo: PushRepo, settings: Settings, updates: Sequence[RefUpdate]) -> list[Finding]:
+def judge_push(repo: PushRepo, settings: Settings, updates: Sequence[RefUpdate],
+               verify: Verify | None = None) -> list[Finding]:
     """Every finding for a push; empty means accept."""
-    inbox = Inbox(repo, settings)
+    inbox = Inbox(repo, settings, verify)
     tips = repo.ref_tips()
     findings: list[Finding] = []
     for update in updates:
@@ -177,17 +187,51 @@ def judge_push(repo: PushRepo, settings: Settings, updates: Sequence[RefUpdate])
     return findings
 
 
-def judge_range(repo: PushRepo, settings: Settings, old: str, new: str) -> list[Finding]:
+def judge_range(repo: PushRepo, settings: Settings, old: str, new: str,
+                verify: Verify | None = None) -> list[Finding]:
     """Judge ``old..new`` by hand, as if ``new`` were pushed onto a server at ``old``."""
     old_id, new_id = repo.resolve(old), repo.resolve(new)
     if not repo.is_ancestor(old_id, new_id):
         return [Finding("", repo.short(new_id), Violation("", f"{old} is not an ancestor of {new}"))]
-    return Inbox(repo, settings).judge_commits("", repo.new_commits(new_id, [old_id]))
+    return Inbox(repo, settings, verify).judge_commits("", repo.new_commits(new_id, [old_id]))
 
 
 def load_settings(repo: PushRepo) -> Settings:
     """The ``sit.inbox.*`` settings of a repository; ``InvalidConfig`` if they are unusable."""
     return parse_settings(repo.config_entries(PREFIX))
+
+
+@contextlib.contextmanager
+def signature_checker(repo: PushRepo, settings: Settings) -> Iterator[Verify | None]:
+    """gpg over the trusted keys while judging, if signatures are required; else None.
+
+    The program is the repository's ``gpg.program``; the keyring is imported into a
+    private home that is removed afterwards. ``SitError`` if either is unusable.
+    """
+    if not settings.require_signature:
+        yield None
+        return
+    assert settings.trusted_keys is not None  # parse_settings insists on it
+    program = gpg_program(repo.git.config_value, {})
+    tool = gpg.trusted(keyring_path(repo.git.git_dir, settings.trusted_keys), program)
+    seen: dict[tuple[bytes, bytes], Check] = {}
+
+    def verify(message: bytes, signature: bytes) -> Check:
+        # One gpg run per record: a record may be judged against several parents.
+        key = (message, signature)
+        if key not in seen:
+            seen[key] = tool.verify(message, signature)
+        return seen[key]
+
+    try:
+        yield verify
+    finally:
+        tool.close()
+
+
+def _cannot_check(exc: SitError) -> str:
+    return (f"sit inbox: cannot check signatures ({KEYS['requiresignature']} is set), "
+            f"so the push is rejected: {exc}")
 
 
 def pre_receive(text: str, git_dir: str, err: TextIO) -> int:
@@ -198,7 +242,18 @@ def pre_receive(text: str, git_dir: str, err: TextIO) -> int:
     except InvalidConfig as exc:
         err.write(f"sit inbox: invalid configuration, every push is rejected until it is fixed: {exc}\n")
         return 1
-    findings = judge_push(repo, settings, parse_updates(text))
+    updates = parse_updates(text)
+    with contextlib.ExitStack() as stack:
+        try:
+            verify = stack.enter_context(signature_checker(repo, settings))
+        except SitError as exc:  # no gpg, or an unreadable or empty trusted keyring
+            err.write(_cannot_check(exc) + "\n")
+            return 1
+        try:
+            findings = judge_push(repo, settings, updates, verify)
+        except gpg.GpgError as exc:  # gpg failed while verifying
+            err.write(_cannot_check(exc) + "\n")
+            return 1
     for line in report(findings):
         err.write(line + "\n")
     return 1 if findings else 0

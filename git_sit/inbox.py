@@ -9,7 +9,10 @@ directory ``P/records/<split_path(ID)>/`` that hashes to ``ID`` with the parent'
 ``config.json``; a link file ``P/items/<ITEM>/<ID>`` with SIT's exact content that
 points at a record present and valid in the commit; or, in a legacy (non
 flat-records) repository, a whole new record directory ``P/items/<ITEM>/<ID>/``.
-Anything else becomes a ``Violation``. Nothing here touches git or the disk.
+Anything else becomes a ``Violation``. Given a ``verify`` function that answers
+for the trusted keys only (``sit.inbox.requireSignature``), every new record must
+also carry a good signature by one of them (SIT-FORMAT §4.5). Nothing here
+touches git, gpg or the disk.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from git_sit.record import (
     normalise_name,
     split_path,
 )
+from git_sit.signature import Verify, check_record_signature
 from git_sit.view import is_utf8_name
 
 MODE_TREE = 0o040000
@@ -156,8 +160,10 @@ def _encoded_length(digest_size: int) -> int:
 class _Judge:
     """Judges one commit against one parent; collects violations and new records."""
 
-    def __init__(self, parent: Snapshot, commit: Snapshot, rules: Rules) -> None:
+    def __init__(self, parent: Snapshot, commit: Snapshot, rules: Rules,
+                 verify: Verify | None = None) -> None:
         self.parent, self.commit, self.rules = parent, commit, rules
+        self.verify = verify
         self.violations: list[Violation] = []
         self.records: dict[str, _NewRecord] = {}
         self.links: list[tuple[str, str, str, Entry, str]] = []
@@ -290,11 +296,21 @@ class _Judge:
             ok = False
         if not ok or any(join(record.path, n) in self.oversize for n, _ in record.files):
             return
-        actual = compute_id([(n, self.commit.read(e)) for n, e in record.files], config.hasher)
+        contents = [(n, self.commit.read(e)) for n, e in record.files]
+        actual = compute_id(contents, config.hasher)
         if actual != record.record_id:
             self.flag(record.path, f"record content hashes to {actual}, not to its directory name")
             return
+        if self.verify is not None and not self._signature_ok(record, dict(contents), config.hasher):
+            return
         self.valid[record.path] = True
+
+    def _signature_ok(self, record: _NewRecord, files: dict[str, bytes], hasher: Hasher) -> bool:
+        assert self.verify is not None
+        reason = check_record_signature(files, self.verify, hasher)
+        if reason is not None:
+            self.flag(record.path, f"{reason}; this inbox accepts only records signed by its trusted keys")
+        return reason is None
 
     def _record_place_ok(self, record: _NewRecord, config: RepoConfig) -> bool:
         rid = record.record_id
@@ -361,9 +377,12 @@ class _Judge:
 
 
 def check_commit(parent: Snapshot, commit: Snapshot, changes: Iterable[Change],
-                 rules: Rules = Rules()) -> Verdict:
-    """Judge every difference between a parent's tree and a commit's tree (§8.3 rule 4)."""
-    judge = _Judge(parent, commit, rules)
+                 rules: Rules = Rules(), verify: Verify | None = None) -> Verdict:
+    """Judge every difference between a parent's tree and a commit's tree (§8.3 rule 4).
+
+    With ``verify`` (gpg confined to the trusted keys), new records must be signed by them.
+    """
+    judge = _Judge(parent, commit, rules, verify)
     for change in changes:
         judge.change(change)
     return judge.finish()

@@ -21,6 +21,7 @@ from git_sit.errors import NotARepository
 from git_sit.issue import Draft
 from git_sit.locate import Options, locate_in, open_store, sit_dir_on_disk, store_of
 from git_sit.record import compute_id, link_content, split_path
+from git_sit.signature import Sign, signed_files
 from git_sit.storage import BranchMoved, BranchWriter, GitRepo
 from git_sit.store import Store
 from git_sit.writer import Written, compose, utc_timestamp, validate_name, write_record
@@ -37,15 +38,21 @@ class Pending:
 
 def chain(
     store: Store, item_id: str, drafts: Sequence[Draft], authors: str,
-    clock: Callable[[], str] = utc_timestamp,
+    clock: Callable[[], str] = utc_timestamp, sign: Sign | None = None,
 ) -> list[Pending]:
-    """Compose drafts into records: the first follows the item's leaves, each next the one before."""
+    """Compose drafts into records: the first follows the item's leaves, each next the one before.
+
+    With ``sign``, each record is signed once its ``.prev`` links are known
+    (variant A covers them), and its ID then covers the ``.signature`` too.
+    """
     prev = store.item_leaves(item_id)
     result: list[Pending] = []
     for draft in drafts:
         files = compose(draft.payload, draft.types, authors, clock(), prev)
         for name in files:
             validate_name(name)
+        if sign is not None:
+            files = signed_files(files, sign, store.config.hasher)
         record_id = compute_id(files.items(), store.config.hasher)
         result.append(Pending(item_id, record_id, files))
         prev = [record_id]
@@ -72,14 +79,16 @@ ATTEMPTS = 3
 
 def write_drafts(
     target: Target, item_id: str, drafts: Sequence[Draft], authors: str, message: str,
+    sign: Sign | None = None,
 ) -> tuple[list[Pending], str | None]:
-    """Compose and write; if a branch moved meanwhile, compose again on its new tip.
+    """Compose (and sign) and write; if a branch moved meanwhile, compose again on its new tip.
 
     Drafts stay as they were made: a label remove still names the adds its writer
     saw, which is exactly how a concurrent change on another branch would merge.
+    Records composed again get new ``.prev`` links, so they are signed again.
     """
     for attempt in range(ATTEMPTS):
-        pending = chain(target.store, item_id, drafts, authors)
+        pending = chain(target.store, item_id, drafts, authors, sign=sign)
         try:
             return pending, target.write(pending, message)
         except BranchMoved:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from git_sit.errors import InvalidConfig
-from git_sit.inboxconfig import parse_settings
+from git_sit.inboxconfig import keyring_path, parse_settings
 
 
 def test_defaults():
@@ -52,3 +52,38 @@ def test_invalid_settings_fail_closed(entries, fragment):
     with pytest.raises(InvalidConfig) as info:
         parse_settings(entries)
     assert fragment in str(info.value)
+
+
+@pytest.mark.parametrize(("entries", "required", "keys"), [
+    ([], False, None),
+    ([("sit.inbox.requireSignature", "true"), ("sit.inbox.trustedKeys", "keys.asc")], True, "keys.asc"),
+    ([("sit.inbox.requiresignature", None), ("sit.inbox.trustedkeys", "/k")], True, "/k"),  # bare key: true
+    ([("sit.inbox.trustedKeys", "keys.asc")], True, "keys.asc"),  # a keyring alone requires signatures
+    ([("sit.inbox.trustedKeys", "k"), ("sit.inbox.requireSignature", "off")], False, "k"),
+    ([("sit.inbox.requireSignature", "no")], False, None),
+])
+def test_signature_settings(entries, required, keys):
+    settings = parse_settings(entries)
+    assert (settings.require_signature, settings.trusted_keys) == (required, keys)
+
+
+@pytest.mark.parametrize(("entries", "fragment"), [
+    ([("sit.inbox.requireSignature", "true")],
+     "sit.inbox.requireSignature is true but sit.inbox.trustedKeys is not set"),
+    ([("sit.inbox.requireSignature", "sometimes"), ("sit.inbox.trustedKeys", "k")],
+     "sit.inbox.requireSignature = 'sometimes' must be a boolean"),
+    ([("sit.inbox.trustedKeys", " ")], "sit.inbox.trustedKeys is empty"),
+    ([("sit.inbox.trustedKeys", None)], "sit.inbox.trustedKeys has no value"),
+    ([("sit.inbox.forward", None)], "sit.inbox.forward has no value"),
+])
+def test_invalid_signature_settings_fail_closed(entries, fragment):
+    with pytest.raises(InvalidConfig) as info:
+        parse_settings(entries)
+    assert fragment in str(info.value)
+
+
+def test_keyring_path_is_relative_to_the_git_dir(monkeypatch):
+    monkeypatch.setenv("HOME", "/home/me")
+    assert keyring_path("/srv/inbox.git", "trusted.asc") == "/srv/inbox.git/trusted.asc"
+    assert keyring_path("/srv/inbox.git", "/etc/keys.asc") == "/etc/keys.asc"
+    assert keyring_path("/srv/inbox.git", "~/keys.asc") == "/home/me/keys.asc"

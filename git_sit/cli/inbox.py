@@ -11,7 +11,7 @@ import click
 from git_sit import shim
 from git_sit.cli.base import App, cli, pass_app
 from git_sit.errors import InvalidConfig, SitError
-from git_sit.hook import judge_range, load_settings, post_receive, pre_receive, report
+from git_sit.hook import judge_range, load_settings, post_receive, pre_receive, report, signature_checker
 from git_sit.storage import GitRepo
 from git_sit.storage.push import PushRepo, open_repository
 
@@ -76,10 +76,13 @@ def _write_executable(path: str, text: str) -> None:
 def check(app: App, old: str, new: str) -> None:
     """Judge the commits OLD..NEW with the inbox rules; exit 1 if any is rejected.
 
-    Uses this repository's sit.inbox.* settings, as the hook would on a server at OLD.
+    Uses this repository's sit.inbox.* settings (signatures included), as the hook
+    would on a server at OLD.
     """
     repo = PushRepo(GitRepo.discover(app.cwd))
-    findings = judge_range(repo, load_settings(repo), old, new)
+    settings = load_settings(repo)
+    with signature_checker(repo, settings) as verify:
+        findings = judge_range(repo, settings, old, new, verify)
     for line in report(findings):
         click.echo(line)
     if findings:

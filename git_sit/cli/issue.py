@@ -16,21 +16,24 @@ import sys
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 
 from git_sit import editor, userconfig
 from git_sit import issue as core
 from git_sit.cli.base import App, cli, pass_app, rev_option
+from git_sit.cli.sign import record_signer, sign_options, trust_options, trusted_store
 from git_sit.errors import SitError
 from git_sit.extensions import ASSIGNEES, LABELS, Extension
 from git_sit.issueview import SORTS, STATES, Criteria, matches, plain, short_length, show, sort_states, table
 from git_sit.query import render
+from git_sit.signature import Sign
 from git_sit.storage import GitRepo
 from git_sit.target import Target, open_target, write_drafts
 
 F = TypeVar("F", bound=Callable[..., Any])
+Signing = tuple[bool | None, str | None]  # --sign/--no-sign and --signing-key
 # No short options at all: '-enhancement' must reach the command whole, not as '-e -n -h...'.
 OPS_SETTINGS = {"ignore_unknown_options": True, "help_option_names": ["--help"]}
 COLOURS: dict[str, dict[str, Any]] = {
@@ -46,12 +49,14 @@ def issue() -> None:
 
     ID may be any unique prefix of an item ID. Writing commands stage their records
     in the work tree (commit them with your change), or with --on BRANCH commit them
-    on BRANCH without touching the work tree or the index.
+    on BRANCH without touching the work tree or the index. They sign their records
+    with --sign (or when git config sit.sign is true).
     """
 
 
-def on_option(func: F) -> F:
-    """``--on BRANCH``: commit the records on BRANCH instead of staging them."""
+def write_options(func: F) -> F:
+    """``--on BRANCH``, ``--sign/--no-sign`` and ``--signing-key``: where and how records are written."""
+    func = cast(F, sign_options(func, short=False))  # no -s: it is --summary in new and edit
     return click.option(
         "--on", metavar="BRANCH",
         help="Commit the records on BRANCH (not the checked-out one) instead of staging them.",
@@ -69,16 +74,18 @@ class Session:
     app: App
     target: Target
     authors: str
+    sign: Sign | None = None  # None: the records are not signed
 
     @classmethod
-    def open(cls, app: App, on: str | None) -> Session:
-        """Check the target and the author before anything else (before the editor opens)."""
+    def open(cls, app: App, on: str | None, sign: bool | None = None,
+             signing_key: str | None = None) -> Session:
+        """Check the target, the author and the signing settings before the editor opens."""
         repo = GitRepo.discover(app.cwd)
         target = open_target(app.cwd, on, app.options())
         authors = userconfig.author(app.user_config(), repo.config_value)
         if authors is None:
             raise SitError("no author: set git config user.name and user.email, or SIT's 'author'.")
-        return cls(app, target, authors)
+        return cls(app, target, authors, record_signer(app, sign, signing_key))
 
     def item(self, prefix: str) -> tuple[str, dict[str, Any]]:
         """The item's full ID at the target and its reduced state there."""
@@ -91,7 +98,7 @@ class Session:
 
     def write(self, item_id: str, drafts: Sequence[core.Draft], message: str, quiet: bool = False) -> None:
         """Write the records, then print their IDs (and the commit, with --on)."""
-        pending, commit = write_drafts(self.target, item_id, drafts, self.authors, message)
+        pending, commit = write_drafts(self.target, item_id, drafts, self.authors, message, self.sign)
         if commit is not None:
             click.echo(f"[{self.target.where} {commit[:7]}] {message}", err=True)
         for record in [] if quiet else pending:
@@ -114,15 +121,16 @@ def _heading(verb: str, item_id: str, summary: object) -> str:
 @issue.command("new")
 @click.option("-s", "--summary", metavar="TEXT", help="Summary (one line); without it, the editor opens.")
 @click.option("-d", "--details", metavar="TEXT", help="Details.")
-@on_option
+@write_options
 @pass_app
-def new(app: App, summary: str | None, details: str | None, on: str | None) -> None:
+def new(app: App, summary: str | None, details: str | None, on: str | None,
+        sign: bool | None, signing_key: str | None) -> None:
     """File a new issue and print its ID.
 
     Writes a SummaryChanged and a DetailsChanged record. Without -s the editor opens:
     the first line is the summary, the rest the details.
     """
-    session = Session.open(app, on)
+    session = Session.open(app, on, sign, signing_key)
     if summary is None:
         summary, details = core.split_message(session.edit(core.issue_template("", details or "")))
     drafts = core.new_issue(summary, details or "")
@@ -136,11 +144,12 @@ def new(app: App, summary: str | None, details: str | None, on: str | None) -> N
 @issue.command()
 @click.argument("item", metavar="ID")
 @message_option
-@on_option
+@write_options
 @pass_app
-def comment(app: App, item: str, message: str | None, on: str | None) -> None:
+def comment(app: App, item: str, message: str | None, on: str | None,
+            sign: bool | None, signing_key: str | None) -> None:
     """Comment on an issue (the editor opens without -m)."""
-    session = Session.open(app, on)
+    session = Session.open(app, on, sign, signing_key)
     item_id, state = session.item(item)
     if message is None:
         template = core.comment_template(item_id, str(state.get("summary", "")))
@@ -148,8 +157,9 @@ def comment(app: App, item: str, message: str | None, on: str | None) -> None:
     session.write(item_id, [core.comment(message)], _heading("Comment on", item_id, state.get("summary")))
 
 
-def _change_state(app: App, item: str, message: str | None, on: str | None, to: str, verb: str) -> None:
-    session = Session.open(app, on)
+def _change_state(app: App, item: str, message: str | None, on: str | None, signing: Signing,
+                  to: str, verb: str) -> None:
+    session = Session.open(app, on, *signing)
     item_id, state = session.item(item)
     heading = _heading(verb, item_id, state.get("summary"))
     session.write_change(item_id, lambda: [core.change_state(state, to, message)], heading)
@@ -158,35 +168,38 @@ def _change_state(app: App, item: str, message: str | None, on: str | None, to: 
 @issue.command()
 @click.argument("item", metavar="ID")
 @message_option
-@on_option
+@write_options
 @pass_app
-def close(app: App, item: str, message: str | None, on: str | None) -> None:
+def close(app: App, item: str, message: str | None, on: str | None,
+          sign: bool | None, signing_key: str | None) -> None:
     """Close an issue (with -m, a Commented,Closed record)."""
-    _change_state(app, item, message, on, "closed", "Close")
+    _change_state(app, item, message, on, (sign, signing_key), "closed", "Close")
 
 
 @issue.command()
 @click.argument("item", metavar="ID")
 @message_option
-@on_option
+@write_options
 @pass_app
-def reopen(app: App, item: str, message: str | None, on: str | None) -> None:
+def reopen(app: App, item: str, message: str | None, on: str | None,
+           sign: bool | None, signing_key: str | None) -> None:
     """Reopen an issue (with -m, a Commented,Reopened record)."""
-    _change_state(app, item, message, on, "open", "Reopen")
+    _change_state(app, item, message, on, (sign, signing_key), "open", "Reopen")
 
 
 @issue.command()
 @click.argument("item", metavar="ID")
 @click.option("-s", "--summary", metavar="TEXT", help="New summary.")
 @click.option("-d", "--details", metavar="TEXT", help="New details.")
-@on_option
+@write_options
 @pass_app
-def edit(app: App, item: str, summary: str | None, details: str | None, on: str | None) -> None:
+def edit(app: App, item: str, summary: str | None, details: str | None, on: str | None,
+         sign: bool | None, signing_key: str | None) -> None:
     """Change an issue's summary or details.
 
     Without options the editor opens on the current summary and details.
     """
-    session = Session.open(app, on)
+    session = Session.open(app, on, sign, signing_key)
     item_id, state = session.item(item)
     if summary is None and details is None:
         template = core.issue_template(
@@ -197,10 +210,11 @@ def edit(app: App, item: str, summary: str | None, details: str | None, on: str 
     session.write_change(item_id, lambda: core.edit(state, summary, details), heading)
 
 
-def _change_set(app: App, item: str, ops: tuple[str, ...], on: str | None, ext: Extension) -> None:
+def _change_set(app: App, item: str, ops: tuple[str, ...], on: str | None, signing: Signing,
+                ext: Extension) -> None:
     what = ext.key[:-1]
     add, remove = core.parse_ops(ops, what)
-    session = Session.open(app, on)
+    session = Session.open(app, on, *signing)
     item_id, state = session.item(item)
     records = session.target.store.item_records(item_id)
     for note in core.set_notes(records, ext, add, remove):
@@ -222,34 +236,37 @@ class OpsCommand(click.Command):
 @issue.command(cls=OpsCommand, context_settings=OPS_SETTINGS)
 @click.argument("item", metavar="ID")
 @click.argument("ops", nargs=-1, type=click.UNPROCESSED, metavar="[+LABEL|-LABEL]...")
-@on_option
+@write_options
 @pass_app
-def label(app: App, item: str, ops: tuple[str, ...], on: str | None) -> None:
+def label(app: App, item: str, ops: tuple[str, ...], on: str | None,
+          sign: bool | None, signing_key: str | None) -> None:
     """Add (+LABEL) and remove (-LABEL) labels; a bare LABEL is added."""
-    _change_set(app, item, ops, on, LABELS)
+    _change_set(app, item, ops, on, (sign, signing_key), LABELS)
 
 
 @issue.command(cls=OpsCommand, context_settings=OPS_SETTINGS)
 @click.argument("item", metavar="ID")
 @click.argument("ops", nargs=-1, type=click.UNPROCESSED, metavar="[+NAME|-NAME]...")
-@on_option
+@write_options
 @pass_app
-def assign(app: App, item: str, ops: tuple[str, ...], on: str | None) -> None:
+def assign(app: App, item: str, ops: tuple[str, ...], on: str | None,
+           sign: bool | None, signing_key: str | None) -> None:
     """Add (+NAME) and remove (-NAME) assignees; a bare NAME is added."""
-    _change_set(app, item, ops, on, ASSIGNEES)
+    _change_set(app, item, ops, on, (sign, signing_key), ASSIGNEES)
 
 
 @issue.command()
 @click.argument("item", metavar="ID")
 @click.argument("name", required=False)
 @click.option("--clear", is_flag=True, help="Clear the milestone.")
-@on_option
+@write_options
 @pass_app
-def milestone(app: App, item: str, name: str | None, clear: bool, on: str | None) -> None:
+def milestone(app: App, item: str, name: str | None, clear: bool, on: str | None,
+              sign: bool | None, signing_key: str | None) -> None:
     """Set an issue's milestone to NAME, or clear it with --clear."""
     if (name is None) == (not clear):
         raise click.UsageError("give either a milestone NAME or --clear.")
-    session = Session.open(app, on)
+    session = Session.open(app, on, sign, signing_key)
     item_id, state = session.item(item)
     records = session.target.store.item_records(item_id)
     heading = f"{_heading('Milestone of', item_id, state.get('summary'))} ({name or 'cleared'})"
@@ -271,17 +288,18 @@ def _style_for_stdout() -> Callable[[str, str], str]:
 @click.option("--sort", type=click.Choice(SORTS), default="updated", show_default=True, help="Newest first.")
 @rev_option
 @click.option("--json", "as_json", is_flag=True, help="Print the reduced issues as a JSON array.")
+@trust_options
 @pass_app
 def list_(
     app: App, state: str, labels: tuple[str, ...], assignee: str | None, author: str | None,
-    search: str | None, sort: str, rev: str | None, as_json: bool,
+    search: str | None, sort: str, rev: str | None, as_json: bool, trusted: str | None, explain: bool,
 ) -> None:
     """List issues, open ones by default.
 
     Columns: short ID, state, summary, labels, last update (UTC). Colour and a header
-    on a terminal; plain when piped.
+    on a terminal; plain when piped. With --trusted, only records signed by those keys count.
     """
-    store = app.store(rev)
+    store = trusted_store(app, rev, trusted, explain)
     criteria = Criteria(state, labels, assignee, author, search)
     states = sort_states((s for s in store.states() if matches(s, criteria)), sort)
     if as_json:
@@ -298,13 +316,14 @@ def list_(
 @click.argument("item", metavar="ID")
 @rev_option
 @click.option("--json", "as_json", is_flag=True, help="Print the reduced issue as JSON.")
+@trust_options
 @pass_app
-def show_(app: App, item: str, rev: str | None, as_json: bool) -> None:
+def show_(app: App, item: str, rev: str | None, as_json: bool, trusted: str | None, explain: bool) -> None:
     """Show an issue and its comments.
 
     Summary, state, author, dates (UTC), labels, assignees, milestone, details, then
-    each comment with its author and time.
+    each comment with its author and time. With --trusted, only records signed by those keys count.
     """
-    store = app.store(rev)
+    store = trusted_store(app, rev, trusted, explain)
     state = store.reduce(store.resolve_item(item))
     click.echo(render(state) if as_json else show(state, _style_for_stdout()))

@@ -87,14 +87,18 @@ def _silent(message: str) -> None:
     pass
 
 
-def sign_options(func: F) -> F:
-    """``-s/--sign/--no-sign`` and ``--signing-key KEY`` for commands that write records."""
+def sign_options(func: F, short: bool = True) -> F:
+    """``-s/--sign/--no-sign`` and ``--signing-key KEY`` for commands that write records.
+
+    ``short=False`` leaves out ``-s``, for commands where it means something else.
+    """
     func = click.option(
         "--signing-key", metavar="KEY",
         help="Sign with this gpg key (implies --sign; default: git config user.signingkey).",
     )(func)
+    names = ["-s", "--sign/--no-sign"] if short else ["--sign/--no-sign"]
     return click.option(
-        "-s", "--sign/--no-sign", default=None,
+        *names, default=None,
         help="Sign the record with gpg (default: git config sit.sign).",
     )(func)
 

@@ -190,10 +190,13 @@ class PushRepo:
         assert isinstance(obj, pygit2.Commit)
         return obj.tree
 
-    def config_entries(self, prefix: str) -> list[tuple[str, str]]:
-        """Every git config entry whose name starts with ``prefix`` (case-insensitive), in order."""
+    def config_entries(self, prefix: str) -> list[tuple[str, str | None]]:
+        """Every git config entry whose name starts with ``prefix`` (case-insensitive), in order.
+
+        The value is ``None`` for a key written without ``=`` (git reads it as true).
+        """
         return [
-            (entry.name, str(entry.value))
+            (entry.name, None if entry.value is None else str(entry.value))
             for entry in self.repo.config
             if entry.name.lower().startswith(prefix)
         ]
