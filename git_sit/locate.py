@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from git_sit.config import parse_config
 from git_sit.errors import NotARepository
 from git_sit.layout import Layout
+from git_sit.statecache import StateCache, cache_path
 from git_sit.storage import GitRepo
 from git_sit.store import Store, Warn, _ignore
 from git_sit.view import DiskView, Kind, Node, View
@@ -25,11 +26,12 @@ SIT_DIR = ".sit"
 
 @dataclass(frozen=True, slots=True)
 class Options:
-    """How to open the store: which revision, integrity checking, where warnings go."""
+    """How to open the store: which revision, integrity checking, where warnings go, the cache."""
 
     rev: str | None = None
     integrity: bool = True
     warn: Warn = _ignore
+    cache: bool = True
 
 
 def candidates(parts: list[str]) -> list[str]:
@@ -85,7 +87,10 @@ def open_store(cwd: str, options: Options | None = None) -> Store:
     layout = Layout(view, node)
     config = parse_config(layout.file("config.json") or b"", f"{label}{path}/config.json")
     display = os.path.join(label, path) if options.rev is None and repo.workdir else label + path
-    return Store(layout, config, display, options.integrity, options.warn)
+    store = Store(layout, config, display, options.integrity, options.warn)
+    if options.cache:
+        store.cache = StateCache(cache_path(repo.common_dir), options.warn)
+    return store
 
 
 def sit_dir_on_disk(cwd: str) -> tuple[GitRepo, str]:

@@ -37,13 +37,14 @@ class App:
     cwd: str
     integrity: bool = True
     user_config_path: str | None = None
+    use_cache: bool = True
     _user_config: dict[str, Any] | None = field(default=None, repr=False)
 
     def warn(self, message: str) -> None:
         click.echo(f"warning: {message}", err=True)
 
     def store(self, rev: str | None = None) -> Store:
-        return open_store(self.cwd, Options(rev, self.integrity, self.warn))
+        return open_store(self.cwd, Options(rev, self.integrity, self.warn, cache=self.use_cache))
 
     def user_config(self) -> dict[str, Any]:
         if self._user_config is None:
@@ -60,15 +61,21 @@ pass_app = click.make_pass_decorator(App)
     help="Reduce records even if their content does not match their ID.",
 )
 @click.option("-c", "--config", "config_path", metavar="FILE", help="User config file.")
+@click.option(
+    "--no-cache", is_flag=True, envvar="GIT_SIT_NO_CACHE",
+    help="Neither read nor fill the cache of reduced states (in the git directory).",
+)
 @click.version_option(__version__, "--version", prog_name="git-sit")
 @click.pass_context
-def cli(ctx: click.Context, disable_integrity_check: bool, config_path: str | None) -> None:
+def cli(
+    ctx: click.Context, disable_integrity_check: bool, config_path: str | None, no_cache: bool,
+) -> None:
     """SIT issue records stored in git: read them at any revision, write new ones.
 
     Run as 'git sit COMMAND'. Every read command takes --rev REV to read a branch,
     tag or commit straight from git objects; without it, the files in the work tree.
     """
-    ctx.obj = App(os.getcwd(), not disable_integrity_check, config_path)
+    ctx.obj = App(os.getcwd(), not disable_integrity_check, config_path, not no_cache)
 
 
 class JMESPathType(click.ParamType):

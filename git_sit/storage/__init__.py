@@ -5,7 +5,7 @@ environment so that quarantined objects are visible), resolves revisions and
 reads git config; ``gitview`` exposes a git tree as a read-only ``View``.
 """
 
-from git_sit.storage.gitview import GitView
+from git_sit.storage.gitview import GitView, bulk_mode
 from git_sit.storage.repo import GitRepo
 
-__all__ = ["GitRepo", "GitView"]
+__all__ = ["GitRepo", "GitView", "bulk_mode"]

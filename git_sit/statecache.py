@@ -1,0 +1,284 @@
+"""The persistent cache of reduced item states, in the git directory (``sit-cache/``).
+
+One SQLite database in WAL mode holds three content-addressed tables: ``states``
+(state key → the state's JSON), ``aliases`` (a cheap "quick" key → the state key it
+was found to mean) and ``snapshots`` (a revision's SIT tree → every item's state
+key). Keys are digests of everything that decides a result (``cachekey``), so no
+entry ever goes stale and every branch, tag and work tree shares them. SQLite
+gives atomic, crash-safe commits without a lock file: readers never wait for
+writers, and writers hold the write lock only for one short batch, giving up
+(leaving the batch uncached) rather than waiting long behind another process.
+
+Nothing here may change a result. Every value carries its own key inside a zlib
+stream (whose Adler-32 checksum covers both), so damage is detected on read; a
+database that is damaged, truncated, foreign or of another format is reported in
+one warning line, deleted and rebuilt. A git directory we cannot write, or any
+other failure to open the database, simply runs without the cache.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+import zlib
+from collections.abc import Callable, Iterable, Sequence
+
+FORMAT = "git-sit state cache 1"
+FILE_NAME = "states-v1.sqlite"
+CACHE_DIR = "sit-cache"
+WRITE_TIMEOUT = 0.5  # seconds a writer waits for another process's batch before giving up
+KEEP_SNAPSHOTS = 64
+BATCH = 500  # keys per SELECT (well under SQLite's host-parameter limit)
+
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS states (key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS aliases (key BLOB PRIMARY KEY, target BLOB NOT NULL) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS snapshots "
+    "(key BLOB PRIMARY KEY, value BLOB NOT NULL, used REAL NOT NULL)",
+)
+# SQLite's primary result codes for "this is not a (sound) database".
+_DAMAGE_CODES = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_FORMAT}
+
+Warn = Callable[[str], None]
+
+
+class Damaged(Exception):
+    """The cache's content cannot be trusted."""
+
+
+def cache_path(git_dir: str) -> str:
+    """Where the cache of the repository with this (common) git directory lives."""
+    return os.path.join(git_dir, CACHE_DIR, FILE_NAME)
+
+
+def pack(key: bytes, payload: bytes) -> bytes:
+    """A stored value: the key and payload, compressed; the zlib checksum covers both."""
+    return zlib.compress(key + payload, 1)
+
+
+def unpack(key: bytes, value: bytes) -> bytes:
+    """The payload stored under ``key``; ``Damaged`` if the value is not what was stored."""
+    try:
+        data = zlib.decompress(value)
+    except (zlib.error, TypeError) as exc:
+        raise Damaged(f"unreadable entry ({exc})") from None
+    if not data.startswith(key):
+        raise Damaged("an entry is stored under the wrong key")
+    return data[len(key):]
+
+
+class StateCache:
+    """The cache database of one repository; opened lazily, per process."""
+
+    def __init__(self, path: str, warn: Warn) -> None:
+        self.path = path
+        self.warn = warn
+        self._conn: sqlite3.Connection | None = None
+        self._pid = 0
+        self._disabled = False
+        self._abandoned: list[sqlite3.Connection] = []
+
+    # --- opening, damage and reset ---
+
+    def _db(self) -> sqlite3.Connection | None:
+        if self._disabled:
+            return None
+        if self._conn is not None and self._pid == os.getpid():
+            return self._conn
+        if self._conn is not None:
+            # Inherited across fork: SQLite connections must not be used in the child (nor
+            # closed there); keep it referenced so that it is never finalised here.
+            self._abandoned.append(self._conn)
+            self._conn = None
+        try:
+            self._conn = self._open()
+        except sqlite3.Error as exc:
+            if _is_damage(exc):
+                self._reset(str(exc))
+            else:
+                self._disabled = True  # read-only, locked or unopenable: work without it
+        except Damaged as exc:
+            self._reset(str(exc))
+        except OSError:
+            self._disabled = True
+        self._pid = os.getpid()
+        return self._conn
+
+    def _open(self) -> sqlite3.Connection:
+        directory = os.path.dirname(self.path)
+        if not os.path.isdir(directory):
+            os.makedirs(directory, exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=WRITE_TIMEOUT, isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._check_format(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    @staticmethod
+    def _check_format(conn: sqlite3.Connection) -> None:
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "meta" not in tables:
+            if tables:
+                raise Damaged("it holds tables git-sit did not write")
+            conn.execute("BEGIN IMMEDIATE")
+            for statement in _SCHEMA:
+                conn.execute(statement)
+            conn.execute("INSERT OR IGNORE INTO meta VALUES ('format', ?)", (FORMAT,))
+            conn.execute("COMMIT")
+        row = conn.execute("SELECT value FROM meta WHERE name='format'").fetchone()
+        if row is None or row[0] != FORMAT:
+            raise Damaged(f"it has format {row[0] if row else None!r}, not {FORMAT!r}")
+
+    def _reset(self, reason: str) -> None:
+        """Warn once, delete the damaged database and start an empty one."""
+        self.warn(f"the git-sit cache {self.path} is damaged ({reason}); rebuilding it.")
+        if self._conn is not None:
+            self._abandoned.append(self._conn)
+            self._conn = None
+        try:
+            self._remove_files()
+            self._conn = self._open()
+        except (sqlite3.Error, OSError, Damaged):
+            self._disabled = True
+
+    def _remove_files(self) -> None:
+        for suffix in ("", "-wal", "-shm"):
+            try:
+                os.unlink(self.path + suffix)
+            except FileNotFoundError:
+                pass
+
+    def _failed(self, exc: Exception) -> None:
+        """A read or write failed: rebuild if the database is damaged, else stop using it."""
+        if isinstance(exc, Damaged) or (isinstance(exc, sqlite3.Error) and _is_damage(exc)):
+            self._reset(str(exc))
+        else:
+            self._disabled = True
+
+    def clear(self) -> bool:
+        """Delete the cache; True if there was one."""
+        existed = os.path.exists(self.path)
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        self._remove_files()
+        return existed
+
+    # --- reading ---
+
+    def _select(self, table: str, column: str, keys: Sequence[bytes]) -> dict[bytes, bytes]:
+        conn = self._db()
+        found: dict[bytes, bytes] = {}
+        if conn is None or not keys:
+            return found
+        try:
+            for start in range(0, len(keys), BATCH):
+                chunk = keys[start:start + BATCH]
+                marks = ",".join("?" * len(chunk))
+                query = f"SELECT key, {column} FROM {table} WHERE key IN ({marks})"
+                found.update(conn.execute(query, chunk).fetchall())
+        except sqlite3.Error as exc:
+            self._failed(exc)
+            return {}
+        return found
+
+    def states(self, keys: Sequence[bytes]) -> dict[bytes, bytes]:
+        """State JSON by state key, for the keys that are cached."""
+        try:
+            return {key: unpack(key, value) for key, value in self._select("states", "value", keys).items()}
+        except Damaged as exc:
+            self._failed(exc)
+            return {}
+
+    def aliases(self, keys: Sequence[bytes]) -> dict[bytes, bytes]:
+        """State key by quick key, for the keys that are cached."""
+        found = self._select("aliases", "target", keys)
+        if any(len(target) != len(key) for key, target in found.items()):
+            self._failed(Damaged("an alias has the wrong length"))
+            return {}
+        return found
+
+    def snapshot(self, key: bytes) -> list[tuple[str, bytes | None]] | None:
+        """A revision's items and their state keys, if recorded."""
+        found = self._select("snapshots", "value", [key])
+        if key not in found:
+            return None
+        try:
+            pairs = json.loads(unpack(key, found[key]))
+            result = [(item, bytes.fromhex(hexkey) if hexkey else None) for item, hexkey in pairs]
+        except (Damaged, ValueError, TypeError) as exc:
+            self._failed(exc if isinstance(exc, Damaged) else Damaged(f"bad snapshot ({exc})"))
+            return None
+        self._touch(key)
+        return result
+
+    def _touch(self, key: bytes) -> None:
+        conn = self._db()
+        if conn is None:
+            return
+        try:
+            conn.execute("UPDATE snapshots SET used=? WHERE key=?", (time.time(), key))
+        except sqlite3.OperationalError:
+            pass  # busy or read-only: the recency hint does not matter
+        except sqlite3.Error as exc:
+            self._failed(exc)
+
+    # --- writing ---
+
+    def put(self, states: Iterable[tuple[bytes, bytes]], aliases: Iterable[tuple[bytes, bytes]]) -> None:
+        """Store states (key, JSON) and aliases (quick key, state key) in one short transaction."""
+        rows = [(key, pack(key, payload)) for key, payload in states]
+        links = list(aliases)
+        if rows or links:
+            self._write([("INSERT OR IGNORE INTO states VALUES (?, ?)", rows),
+                         ("INSERT OR REPLACE INTO aliases VALUES (?, ?)", links)])
+
+    def put_snapshot(self, key: bytes, items: Sequence[tuple[str, bytes | None]]) -> None:
+        """Record a revision's items and state keys; keep only the most recently used ones."""
+        payload = json.dumps([[item, full.hex() if full else ""] for item, full in items]).encode()
+        self._write([
+            ("INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?)", [(key, pack(key, payload), time.time())]),
+            ("DELETE FROM snapshots WHERE key NOT IN "
+             f"(SELECT key FROM snapshots ORDER BY used DESC LIMIT {KEEP_SNAPSHOTS})", []),
+        ])
+
+    def _write(self, statements: Sequence[tuple[str, Sequence[Sequence[object]]]]) -> None:
+        conn = self._db()
+        if conn is None:
+            return
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:
+            return  # another process is writing (or the database is read-only): skip
+        except sqlite3.Error as exc:
+            self._failed(exc)
+            return
+        try:
+            for statement, rows in statements:
+                if rows:
+                    conn.executemany(statement, rows)
+                else:
+                    conn.execute(statement)
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            try:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass  # the database rolls back by itself when the connection goes
+            if _is_damage(exc):
+                self._failed(exc)
+
+
+def _is_damage(exc: sqlite3.Error) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return (code & 0xFF) in _DAMAGE_CODES
+    return type(exc) is sqlite3.DatabaseError
