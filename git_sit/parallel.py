@@ -13,6 +13,7 @@ terminated and reaped.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import selectors
@@ -154,12 +155,8 @@ def _pump(selector: selectors.BaseSelector, readers: list[_Reader]) -> None:
 def _stop(children: list[tuple[int, int]]) -> None:
     for pid, fd in children:
         os.close(fd)
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
     for pid, _ in children:
-        try:
+        with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, 0)
-        except ChildProcessError:
-            pass

@@ -18,6 +18,7 @@ other failure to open the database, simply runs without the cache.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -150,10 +151,8 @@ class StateCache:
 
     def _remove_files(self) -> None:
         for suffix in ("", "-wal", "-shm"):
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.path + suffix)
-            except FileNotFoundError:
-                pass
 
     def _failed(self, exc: Exception) -> None:
         """A read or write failed: rebuild if the database is damaged, else stop using it."""
@@ -246,10 +245,10 @@ class StateCache:
         self._write([
             ("INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?)", [(key, pack(key, payload), time.time())]),
             ("DELETE FROM snapshots WHERE key NOT IN "
-             f"(SELECT key FROM snapshots ORDER BY used DESC LIMIT {KEEP_SNAPSHOTS})", []),
+             f"(SELECT key FROM snapshots ORDER BY used DESC LIMIT {KEEP_SNAPSHOTS})", None),
         ])
 
-    def _write(self, statements: Sequence[tuple[str, Sequence[Sequence[object]]]]) -> None:
+    def _write(self, statements: Sequence[tuple[str, Sequence[Sequence[object]] | None]]) -> None:
         conn = self._db()
         if conn is None:
             return
@@ -262,10 +261,10 @@ class StateCache:
             return
         try:
             for statement, rows in statements:
-                if rows:
-                    conn.executemany(statement, rows)
-                else:
+                if rows is None:
                     conn.execute(statement)
+                elif rows:
+                    conn.executemany(statement, rows)
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             try:
