@@ -25,10 +25,12 @@ from typing import TYPE_CHECKING
 
 from git_sit.cachekey import quick_key, settings_key, snapshot_key, state_key
 from git_sit.errors import SitError
+from git_sit.layout import ItemEntries
 from git_sit.parallel import ordered_map
 from git_sit.reduce import State
 from git_sit.statecache import StateCache
 from git_sit.storage import bulk_mode
+from git_sit.view import Node
 
 if TYPE_CHECKING:
     from git_sit.store import Store
@@ -74,70 +76,101 @@ class Reader:
         )
 
     def block(self, item_ids: Sequence[str]) -> list[ItemResult]:
-        """Results for a block of items, in the given order."""
+        """Results for a block of items, in the given order.
+
+        Three passes, each with one cache query for the whole block: quick keys, then
+        state keys of what is left, then reading and reducing what is still left.
+        """
         results = [ItemResult(item_id) for item_id in item_ids]
-        pending = results
+        listings = {result.item_id: self._listing(result) for result in results}
+        pending = [result for result in results if result.error is None]
         if self.cache is not None:
-            pending = self._from_quick_keys(results)
-        for result in pending:
-            self._compute(result)
+            pending = self._from_quick_keys(pending, listings)
+        resolved = self._resolve(pending, listings)
+        if self.cache is not None:
+            resolved = self._from_state_keys(resolved)
+        for result, entries in resolved:
+            self._reduce(result, entries)
         return results
 
-    def _from_quick_keys(self, results: list[ItemResult]) -> list[ItemResult]:
+    def _listing(self, result: ItemResult) -> list[list[Node]]:
+        try:
+            return self.store.layout.list_item(self.store.items()[result.item_id])
+        except SitError as exc:
+            result.error = exc
+            return []
+
+    def _from_quick_keys(self, results: list[ItemResult], listings: dict[str, list[list[Node]]]
+                         ) -> list[ItemResult]:
         assert self.cache is not None
         items = self.store.items()
         layout = self.store.layout
-        quick: dict[str, bytes] = {}
         for result in results:
             try:
-                key = quick_key(self.settings, layout, result.item_id, items[result.item_id])
+                result.alias = quick_key(self.settings, layout, result.item_id,
+                                         items[result.item_id], listings[result.item_id])
             except SitError:
-                key = None  # e.g. a missing object: the full path reports it
-            if key is not None:
-                quick[result.item_id] = key
-        aliases = self.cache.aliases(list(set(quick.values())))
+                result.alias = None  # e.g. a missing object: the full path reports it
+        aliases = self.cache.aliases(list({r.alias for r in results if r.alias is not None}))
         states = self.cache.states(list(set(aliases.values())))
         pending = []
         for result in results:
-            full = aliases.get(quick.get(result.item_id, b""))
+            full = aliases.get(result.alias) if result.alias is not None else None
             if full is not None and full in states:
                 result.state_json = states[full].decode("utf-8")
-                result.key = full
+                result.key, result.alias = full, None
             else:
-                result.alias = quick.get(result.item_id)
                 pending.append(result)
         return pending
 
-    def _compute(self, result: ItemResult) -> None:
+    def _resolve(self, results: list[ItemResult], listings: dict[str, list[list[Node]]]
+                 ) -> list[tuple[ItemResult, ItemEntries]]:
+        resolved = []
+        items = self.store.items()
+        for result in results:
+            try:
+                entries = self.store.layout.item_entries(
+                    result.item_id, items[result.item_id], listings[result.item_id])
+            except SitError as exc:
+                result.error = exc
+                continue
+            if self.cache is not None:
+                result.key = state_key(self.settings, result.item_id, entries)
+            if not entries.simple or result.key is None:
+                result.alias = None
+            resolved.append((result, entries))
+        return resolved
+
+    def _from_state_keys(self, resolved: list[tuple[ItemResult, ItemEntries]]
+                         ) -> list[tuple[ItemResult, ItemEntries]]:
+        assert self.cache is not None
+        states = self.cache.states([r.key for r, _ in resolved if r.key is not None])
+        pending = []
+        for result, entries in resolved:
+            cached = states.get(result.key) if result.key is not None else None
+            if cached is not None:
+                result.state_json = cached.decode("utf-8")
+            else:
+                pending.append((result, entries))
+        return pending
+
+    def _reduce(self, result: ItemResult, entries: ItemEntries) -> None:
         store = self.store
         real_warn = store.warn
         store.warn = result.warnings.append
         try:
-            self._compute_with(result)
+            loaded = store.load_entries(result.item_id, entries)
+            state = store.reducers.reduce(loaded.ordered(), {"id": result.item_id})
         except SitError as exc:
             result.error = exc
+            return
         finally:
             store.warn = real_warn
-
-    def _compute_with(self, result: ItemResult) -> None:
-        store = self.store
-        item_id = result.item_id
-        entries = store.item_entries(item_id)
-        key = state_key(self.settings, item_id, entries) if self.cache is not None else None
-        if not entries.simple:
-            result.alias = None
-        if key is not None and self.cache is not None:
-            cached = self.cache.states([key]).get(key)
-            if cached is not None:
-                result.state_json = cached.decode("utf-8")
-                result.key = key
-                return
-        state = store.reducers.reduce(store.load_entries(item_id, entries).ordered(), {"id": item_id})
         result.state_json = json.dumps(state, ensure_ascii=False, separators=(",", ":"))
-        if key is not None and not result.warnings:
-            result.key, result.computed = key, True
+        if result.key is not None and not result.warnings:
+            result.computed = True
         else:
-            result.alias = None
+            result.key = result.alias = None
 
 
 class Writer:

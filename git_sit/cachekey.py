@@ -30,7 +30,7 @@ from collections.abc import Iterable
 
 from git_sit import __version__
 from git_sit.layout import ItemDir, ItemEntries, Layout
-from git_sit.view import Kind
+from git_sit.view import Kind, Node
 
 KEY_FORMAT = "git-sit state key 1"
 RACY_SECONDS = 2.0
@@ -57,14 +57,15 @@ def snapshot_key(settings: bytes, sit_tree: str) -> bytes:
     return digest(["snapshot", settings.hex(), sit_tree])
 
 
-def quick_key(settings: bytes, layout: Layout, item_id: str, dirs: list[ItemDir]) -> bytes | None:
-    """The cheap key of an item in a git tree (``None`` on disk)."""
+def quick_key(settings: bytes, layout: Layout, item_id: str, dirs: list[ItemDir],
+              listed: list[list[Node]]) -> bytes | None:
+    """The cheap key of an item in a git tree (``None`` on disk); ``listed``: ``Layout.list_item``."""
     parts = ["quick", settings.hex(), item_id]
-    for parent, node in dirs:
+    for (parent, node), children in zip(dirs, listed, strict=True):
         if node.key is None:
             return None
         parts += [parent, node.key]
-        for child in layout.view.children(node):
+        for child in children:
             if child.kind is Kind.FILE and len(child.name) >= 8:
                 parts += [child.name, layout.bucket_key(child.name)]
     return digest(parts)

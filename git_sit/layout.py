@@ -88,14 +88,21 @@ class Layout:
                     result.setdefault(node.name, []).append((parent, node))
         return dict(sorted(result.items()))
 
-    def item_entries(self, item_id: str, dirs: list[ItemDir]) -> ItemEntries:
-        """Resolve every record entry of an item's directories."""
+    def list_item(self, dirs: list[ItemDir]) -> list[list[Node]]:
+        """The entries of each of an item's directories."""
+        return [self.view.children(directory) for _, directory in dirs]
+
+    def item_entries(self, item_id: str, dirs: list[ItemDir],
+                     listed: list[list[Node]] | None = None) -> ItemEntries:
+        """Resolve every record entry of an item's directories (``listed``: ``list_item``'s result)."""
         entries = ItemEntries()
-        for parent, directory in dirs:
+        if listed is None:
+            listed = self.list_item(dirs)
+        for (parent, directory), children in zip(dirs, listed, strict=True):
             if directory.key:
                 entries.keys.append(directory.key)
             base = [parent, directory.name]
-            for node in self.view.children(directory):
+            for node in children:
                 if node.name in entries.nodes or not is_id(node.name):
                     continue
                 self._add_entry(entries, item_id, base, node)

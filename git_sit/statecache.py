@@ -9,8 +9,8 @@ gives atomic, crash-safe commits without a lock file: readers never wait for
 writers, and writers hold the write lock only for one short batch, giving up
 (leaving the batch uncached) rather than waiting long behind another process.
 
-Nothing here may change a result. Every value carries its own key inside a zlib
-stream (whose Adler-32 checksum covers both), so damage is detected on read; a
+Nothing here may change a result. Every value starts with a CRC-32 over its key
+and payload, so a damaged or misplaced entry is detected on read; a
 database that is damaged, truncated, foreign or of another format is reported in
 one warning line, deleted and rebuilt. A git directory we cannot write, or any
 other failure to open the database, simply runs without the cache.
@@ -22,12 +22,13 @@ import contextlib
 import json
 import os
 import sqlite3
+import struct
 import time
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 
-FORMAT = "git-sit state cache 1"
-FILE_NAME = "states-v1.sqlite"
+FORMAT = "git-sit state cache 2"
+FILE_NAME = "states-v2.sqlite"
 CACHE_DIR = "sit-cache"
 WRITE_TIMEOUT = 0.5  # seconds a writer waits for another process's batch before giving up
 KEEP_SNAPSHOTS = 64
@@ -41,6 +42,7 @@ _SCHEMA = (
     "(key BLOB PRIMARY KEY, value BLOB NOT NULL, used REAL NOT NULL)",
 )
 # SQLite's primary result codes for "this is not a (sound) database".
+_CRC = struct.Struct("<I")
 _DAMAGE_CODES = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_FORMAT}
 
 Warn = Callable[[str], None]
@@ -56,19 +58,18 @@ def cache_path(git_dir: str) -> str:
 
 
 def pack(key: bytes, payload: bytes) -> bytes:
-    """A stored value: the key and payload, compressed; the zlib checksum covers both."""
-    return zlib.compress(key + payload, 1)
+    """A stored value: the payload after a CRC-32 of key and payload (damage shows on read)."""
+    return _CRC.pack(zlib.crc32(payload, zlib.crc32(key))) + payload
 
 
 def unpack(key: bytes, value: bytes) -> bytes:
     """The payload stored under ``key``; ``Damaged`` if the value is not what was stored."""
-    try:
-        data = zlib.decompress(value)
-    except (zlib.error, TypeError) as exc:
-        raise Damaged(f"unreadable entry ({exc})") from None
-    if not data.startswith(key):
-        raise Damaged("an entry is stored under the wrong key")
-    return data[len(key):]
+    if not isinstance(value, bytes) or len(value) < _CRC.size:
+        raise Damaged("an entry is truncated")
+    payload = value[_CRC.size:]
+    if _CRC.unpack_from(value)[0] != zlib.crc32(payload, zlib.crc32(key)):
+        raise Damaged("an entry does not match its checksum")
+    return payload
 
 
 class StateCache:

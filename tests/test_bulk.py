@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from git_sit import bulk
+from git_sit.errors import MissingObject
+from git_sit.layout import Layout
 from git_sit.locate import Options, open_store
 from git_sit.store import Store
 from tests.helpers import copy_fixture, expected_states, git
@@ -86,17 +88,16 @@ def test_worker_error_is_raised_in_order(repo, workdir, monkeypatch):
     store, _ = open_at(workdir, "main", jobs=2)
     ids = store.item_ids()
     failing = ids[7]
-    real = Store.item_entries
+    real = Layout.item_entries
 
-    def entries(self, item_id):
+    def entries(self, item_id, *args):
         if item_id == failing:
-            from git_sit.errors import MissingObject
             raise MissingObject("git object x is missing")
-        return real(self, item_id)
+        return real(self, item_id, *args)
 
-    monkeypatch.setattr(Store, "item_entries", entries)
+    monkeypatch.setattr(Layout, "item_entries", entries)
     seen = []
-    with pytest.raises(Exception, match="git object x is missing"):
+    with pytest.raises(MissingObject, match="git object x is missing"):
         for state in store.states():
             seen.append(state["id"])
     assert seen == ids[:7]
