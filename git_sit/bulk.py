@@ -25,12 +25,23 @@ from typing import TYPE_CHECKING
 
 from git_sit.cachekey import quick_key, settings_key, snapshot_key, state_key
 from git_sit.errors import SitError
-from git_sit.layout import ItemEntries
+from git_sit.layout import RECORDS_DIR, ItemEntries
 from git_sit.parallel import ordered_map
 from git_sit.reduce import State
+from git_sit.snapshot import (
+    DELTA_LIMIT,
+    Entry,
+    Snapshot,
+    changed_records,
+    decode,
+    dirs_signature,
+    encode,
+    link_hashes,
+    reusable,
+)
 from git_sit.statecache import StateCache
 from git_sit.storage import bulk_mode
-from git_sit.view import Node
+from git_sit.view import Kind, Node
 
 if TYPE_CHECKING:
     from git_sit.store import Store
@@ -51,6 +62,8 @@ class ItemResult:
     computed: bool = False  # reduced now (not found in the cache): store it
     alias: bytes | None = None  # quick key to record as an alias of ``key``
     error: SitError | None = None
+    dirs: str = ""  # the item directories' object IDs (for snapshots)
+    links: tuple[int, ...] | None = None  # link name hashes, if resolution was canonical
 
 
 def default_jobs() -> int:
@@ -94,11 +107,15 @@ class Reader:
         return results
 
     def _listing(self, result: ItemResult) -> list[list[Node]]:
+        dirs = self.store.items()[result.item_id]
         try:
-            return self.store.layout.list_item(self.store.items()[result.item_id])
+            listed = self.store.layout.list_item(dirs)
         except SitError as exc:
             result.error = exc
             return []
+        result.dirs = dirs_signature(dirs)
+        result.links = link_hashes(listed)
+        return listed
 
     def _from_quick_keys(self, results: list[ItemResult], listings: dict[str, list[list[Node]]]
                          ) -> list[ItemResult]:
@@ -137,7 +154,7 @@ class Reader:
             if self.cache is not None:
                 result.key = state_key(self.settings, result.item_id, entries)
             if not entries.simple or result.key is None:
-                result.alias = None
+                result.alias = result.links = None
             resolved.append((result, entries))
         return resolved
 
@@ -170,7 +187,7 @@ class Reader:
         if result.key is not None and not result.warnings:
             result.computed = True
         else:
-            result.key = result.alias = None
+            result.key = result.alias = result.links = None
 
 
 class Writer:
@@ -230,30 +247,109 @@ def _in_process(reader: Reader, block: Sequence[str]) -> list[ItemResult]:
 
 
 def states(store: Store, jobs: int | None = None) -> Iterator[State]:
-    """Every item's state in ascending item ID order, from the revision's snapshot if recorded."""
+    """Every item's state in ascending item ID order, reusing revision snapshots where possible."""
     cache = store.cache
     root_key = store.layout.root.key
-    snap = None
-    if cache is not None and root_key is not None:
-        snap = snapshot_key(Reader(store).settings, root_key)
-        recorded = cache.snapshot(snap)
-        if recorded is not None:
-            yield from _from_snapshot(store, cache, recorded)
-            return
-    keys: list[tuple[str, bytes | None]] = []
-    for result in results(store, store.item_ids(), jobs):
-        keys.append((result.item_id, result.key))
-        yield json.loads(result.state_json)
-    if cache is not None and snap is not None:
-        cache.put_snapshot(snap, keys)
+    if cache is None or root_key is None:
+        for result in results(store, store.item_ids(), jobs):
+            yield json.loads(result.state_json)
+        return
+    settings = Reader(store).settings
+    key = snapshot_key(settings, root_key)
+    recorded = _snapshot(cache, key)
+    if recorded is not None:
+        yield from _stream(store, cache, recorded.entries, {})
+        return
+    base = _base(store, cache, settings)
+    entries: dict[str, Entry] = {}
+    records = _records_key(store)
+    if base is None:
+        for result in results(store, store.item_ids(), jobs):
+            entries[result.item_id] = _entry(result)
+            yield json.loads(result.state_json)
+    else:
+        _base_key, base_snapshot, keep, pending = base
+        computed = {r.item_id: r for r in results(store, pending, jobs)}
+        kept = {item: base_snapshot.entries[item] for item in keep}
+        entries = {item: kept[item] if item in kept else _entry(computed[item]) for item in store.items()}
+        yield from _stream(store, cache, entries, computed)
+    _record(cache, key, settings, Snapshot(records, entries), base[:2] if base else None)
 
 
-def _from_snapshot(store: Store, cache: StateCache,
-                   recorded: list[tuple[str, bytes | None]]) -> Iterator[State]:
-    for start in range(0, len(recorded), 1024):
-        chunk = recorded[start:start + 1024]
-        found = cache.states([key for _, key in chunk if key is not None])
-        for item_id, key in chunk:
+def _entry(result: ItemResult) -> Entry:
+    return Entry(result.item_id, result.key, result.dirs, result.links if result.key else None)
+
+
+def _snapshot(cache: StateCache, key: bytes) -> Snapshot | None:
+    found = cache.snapshot(key)
+    if found is None:
+        return None
+    payload, base_key = found
+    base = _snapshot(cache, base_key) if base_key is not None else None
+    if base_key is not None and base is None:
+        return None  # its base was dropped
+    try:
+        return decode(payload, base)
+    except (ValueError, TypeError, KeyError, AssertionError):
+        cache.warn(f"the git-sit cache {cache.path} holds a malformed snapshot; ignoring it.")
+        return None
+
+
+def _base(store: Store, cache: StateCache, settings: bytes
+          ) -> tuple[bytes, Snapshot, dict[str, bytes], list[str]] | None:
+    """The latest complete snapshot, and what carries over from it to this revision."""
+    found = cache.latest_full(settings)
+    node_by_key = getattr(store.layout.view, "node_by_key", None)
+    if found is None or node_by_key is None:
+        return None
+    try:
+        base = decode(found[1], None)
+    except (ValueError, TypeError, KeyError, AssertionError):
+        return None
+    items = store.items()
+    limit = int(DELTA_LIMIT * len(items))
+    try:
+        old = node_by_key(base.records) if base.records else None
+        changed = changed_records(store.layout.view, old, _records_node(store), limit)
+    except SitError:
+        return None
+    if changed is None:
+        return None
+    keep, pending = reusable(base, items, changed)
+    if len(pending) > limit:
+        return None
+    return found[0], base, keep, pending
+
+
+def _records_node(store: Store) -> Node | None:
+    node = store.layout.view.lookup(store.layout.root, RECORDS_DIR)
+    return node if node is not None and node.kind is Kind.TREE else None
+
+
+def _records_key(store: Store) -> str:
+    node = _records_node(store)
+    return node.key or "" if node is not None else ""
+
+
+def _record(cache: StateCache, key: bytes, settings: bytes, snapshot: Snapshot,
+            base: tuple[bytes, Snapshot] | None) -> None:
+    payload, delta = encode(snapshot, base[1] if base else None)
+    cache.put_snapshot(key, settings, payload, base[0] if base and delta else None)
+
+
+def _stream(store: Store, cache: StateCache, entries: dict[str, Entry],
+            computed: dict[str, ItemResult]) -> Iterator[State]:
+    """States in item order: computed ones as they are, the others fetched by key."""
+    items = list(entries)
+    for start in range(0, len(items), 1024):
+        chunk = items[start:start + 1024]
+        keys = [entries[i].key for i in chunk if i not in computed]
+        found = cache.states([k for k in keys if k is not None])
+        for item_id in chunk:
+            if item_id in computed:
+                yield json.loads(computed[item_id].state_json)
+                continue
+            key = entries[item_id].key
             data = found.get(key) if key is not None else None
             if data is not None:
                 yield json.loads(data)

@@ -163,7 +163,11 @@ class Layout:
 
     def _records_subtree(self, name: str) -> Node | None:
         if name not in self._held:
-            node = self.view.lookup(self.root, f"{RECORDS_DIR}/{name}")
+            if "" not in self._held:
+                node = self.view.lookup(self.root, RECORDS_DIR)
+                self._held[""] = node if node is not None and node.kind is Kind.TREE else None
+            top = self._held[""]
+            node = self.view.lookup(top, name) if top is not None and name else None
             self._held[name] = node if node is not None and node.kind is Kind.TREE else None
         return self._held[name]
 

@@ -19,7 +19,6 @@ other failure to open the database, simply runs without the cache.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sqlite3
 import struct
@@ -27,8 +26,8 @@ import time
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 
-FORMAT = "git-sit state cache 2"
-FILE_NAME = "states-v2.sqlite"
+FORMAT = "git-sit state cache 3"
+FILE_NAME = "states-v3.sqlite"
 CACHE_DIR = "sit-cache"
 WRITE_TIMEOUT = 0.5  # seconds a writer waits for another process's batch before giving up
 KEEP_SNAPSHOTS = 64
@@ -38,8 +37,8 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS states (key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS aliases (key BLOB PRIMARY KEY, target BLOB NOT NULL) WITHOUT ROWID",
-    "CREATE TABLE IF NOT EXISTS snapshots "
-    "(key BLOB PRIMARY KEY, value BLOB NOT NULL, used REAL NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS snapshots (key BLOB PRIMARY KEY, settings BLOB NOT NULL, "
+    "base BLOB, value BLOB NOT NULL, used REAL NOT NULL)",
 )
 # SQLite's primary result codes for "this is not a (sound) database".
 _CRC = struct.Struct("<I")
@@ -117,6 +116,7 @@ class StateCache:
         try:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA mmap_size=1073741824")  # read pages without a syscall each
             self._check_format(conn)
         except BaseException:
             conn.close()
@@ -205,19 +205,34 @@ class StateCache:
             return {}
         return found
 
-    def snapshot(self, key: bytes) -> list[tuple[str, bytes | None]] | None:
-        """A revision's items and their state keys, if recorded."""
-        found = self._select("snapshots", "value", [key])
-        if key not in found:
+    def snapshot(self, key: bytes) -> tuple[bytes, bytes | None] | None:
+        """A recorded snapshot's payload and the key of the base it is a delta against."""
+        conn = self._db()
+        if conn is None:
             return None
         try:
-            pairs = json.loads(unpack(key, found[key]))
-            result = [(item, bytes.fromhex(hexkey) if hexkey else None) for item, hexkey in pairs]
-        except (Damaged, ValueError, TypeError) as exc:
-            self._failed(exc if isinstance(exc, Damaged) else Damaged(f"bad snapshot ({exc})"))
+            row = conn.execute("SELECT value, base FROM snapshots WHERE key=?", (key,)).fetchone()
+            if row is None:
+                return None
+            payload = unpack(key, row[0])
+        except (sqlite3.Error, Damaged) as exc:
+            self._failed(exc)
             return None
         self._touch(key)
-        return result
+        return payload, row[1]
+
+    def latest_full(self, settings: bytes) -> tuple[bytes, bytes] | None:
+        """The most recently used complete snapshot made with these settings: key, payload."""
+        conn = self._db()
+        if conn is None:
+            return None
+        try:
+            row = conn.execute("SELECT key, value FROM snapshots WHERE settings=? AND base IS NULL "
+                               "ORDER BY used DESC LIMIT 1", (settings,)).fetchone()
+            return (row[0], unpack(row[0], row[1])) if row is not None else None
+        except (sqlite3.Error, Damaged) as exc:
+            self._failed(exc)
+            return None
 
     def _touch(self, key: bytes) -> None:
         conn = self._db()
@@ -240,11 +255,11 @@ class StateCache:
             self._write([("INSERT OR IGNORE INTO states VALUES (?, ?)", rows),
                          ("INSERT OR REPLACE INTO aliases VALUES (?, ?)", links)])
 
-    def put_snapshot(self, key: bytes, items: Sequence[tuple[str, bytes | None]]) -> None:
-        """Record a revision's items and state keys; keep only the most recently used ones."""
-        payload = json.dumps([[item, full.hex() if full else ""] for item, full in items]).encode()
+    def put_snapshot(self, key: bytes, settings: bytes, payload: bytes, base: bytes | None) -> None:
+        """Record a revision's snapshot (a delta against ``base``); keep the most recent ones."""
+        row = (key, settings, base, pack(key, payload), time.time())
         self._write([
-            ("INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?)", [(key, pack(key, payload), time.time())]),
+            ("INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?, ?, ?)", [row]),
             ("DELETE FROM snapshots WHERE key NOT IN "
              f"(SELECT key FROM snapshots ORDER BY used DESC LIMIT {KEEP_SNAPSHOTS})", None),
         ])

@@ -23,15 +23,16 @@ from dataclasses import dataclass
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from git_sit.config import DEFAULT_CONFIG_BYTES  # noqa: E402
-from git_sit.record import compute_id, link_content, split_path  # noqa: E402
+from git_sit.config import DEFAULT_CONFIG_BYTES
+from git_sit.record import compute_id, link_content, split_path
 
 GENERATOR_VERSION = 1
 AUTHORS = [f"Author {i} <author{i}@example.com>" for i in range(24)]
-WORDS = (
-    "the crash input empty config file parser branch merge record item reduce query "
-    "filter summary details comment closed open fix test build release docs speed cache"
-).split()
+WORDS = [
+    "the", "crash", "input", "empty", "config", "file", "parser", "branch", "merge", "record",
+    "item", "reduce", "query", "filter", "summary", "details", "comment", "closed", "open",
+    "fix", "test", "build", "release", "docs", "speed", "cache",
+]
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ def item_records(rng: random.Random, count: int) -> list[dict[str, bytes]]:
     texts = [_text(rng, 3, 10), _text(rng, 30, 80)] + [_text(rng, 10, 100) for _ in plan[2:]]
     records: list[dict[str, bytes]] = []
     prev: str | None = None
-    for types, text in zip(plan[:count], texts):
+    for types, text in zip(plan[:count], texts, strict=False):
         files = _record(rng, types, text, prev)
         records.append(files)
         prev = compute_id(files.items())

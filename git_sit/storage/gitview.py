@@ -57,6 +57,19 @@ def node_of(obj: pygit2.Object, name: str | None = None) -> Node:
 class GitView:
     """Read-only access to git trees through pygit2."""
 
+    def __init__(self, repo: pygit2.Repository | None = None) -> None:
+        self._repo = repo
+
+    def node_by_key(self, key: str) -> Node | None:
+        """The tree with this object ID, if the repository has it."""
+        if self._repo is None:
+            return None
+        try:
+            obj = self._repo[key]
+        except (KeyError, ValueError, pygit2.GitError):
+            return None
+        return node_of(obj, "") if isinstance(obj, pygit2.Tree) else None
+
     def children(self, node: Node) -> list[Node]:
         if node.kind is not Kind.TREE:
             return []

@@ -59,7 +59,7 @@ class GitRepo:
         return os.path.normpath(os.path.join(self.git_dir, text))
 
     def view(self) -> GitView:
-        return GitView()
+        return GitView(self.repo)
 
     def root_tree(self, rev: str) -> Node:
         """The root tree of a revision (commit, tag, tree, ``HEAD~3``...) as a view node."""
