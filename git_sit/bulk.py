@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from git_sit.store import Store
 
 BLOCK = 64
-MIN_PARALLEL = 256  # below this many items to compute, forking costs more than it saves
+MIN_PARALLEL = 64  # below this many items to compute, forking costs more than it saves
 WRITE_EVERY = 2048
 
 

@@ -26,16 +26,18 @@ import time
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 
-FORMAT = "git-sit state cache 3"
-FILE_NAME = "states-v3.sqlite"
+FORMAT = "git-sit state cache 4"
+FILE_NAME = "states-v4.sqlite"
 CACHE_DIR = "sit-cache"
 WRITE_TIMEOUT = 0.5  # seconds a writer waits for another process's batch before giving up
 KEEP_SNAPSHOTS = 64
+KEEP_FULL_SNAPSHOTS = 4
 BATCH = 500  # keys per SELECT (well under SQLite's host-parameter limit)
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS states (key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID",
+    # Rowid tables for the large values: SQLite stores big rows far better there.
+    "CREATE TABLE IF NOT EXISTS states (key BLOB PRIMARY KEY, value BLOB NOT NULL)",
     "CREATE TABLE IF NOT EXISTS aliases (key BLOB PRIMARY KEY, target BLOB NOT NULL) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS snapshots (key BLOB PRIMARY KEY, settings BLOB NOT NULL, "
     "base BLOB, value BLOB NOT NULL, used REAL NOT NULL)",
@@ -260,6 +262,11 @@ class StateCache:
         row = (key, settings, base, pack(key, payload), time.time())
         self._write([
             ("INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?, ?, ?)", [row]),
+            # Complete snapshots are large: keep a few; deltas are small but need their base.
+            ("DELETE FROM snapshots WHERE base IS NULL AND key NOT IN (SELECT key FROM snapshots "
+             f"WHERE base IS NULL ORDER BY used DESC LIMIT {KEEP_FULL_SNAPSHOTS})", None),
+            ("DELETE FROM snapshots WHERE base IS NOT NULL AND base NOT IN "
+             "(SELECT key FROM snapshots WHERE base IS NULL)", None),
             ("DELETE FROM snapshots WHERE key NOT IN "
              f"(SELECT key FROM snapshots ORDER BY used DESC LIMIT {KEEP_SNAPSHOTS})", None),
         ])
