@@ -262,3 +262,15 @@ def test_tricky_repository_through_the_cli(repo, workdir):
         for _ in range(2):
             run = items(workdir, *args)
             assert (run.out, run.err) == (expected.out, expected.err)
+
+
+def test_snapshots_deltas_and_a_lost_base(branches):
+    expected = {rev: items(branches, "--rev", rev, cache=False).out for rev in ("main", "other")}
+    assert items(branches, "--rev", "main").out == expected["main"]  # complete snapshot
+    assert items(branches, "--rev", "other").out == expected["other"]  # from main's snapshot
+    with sqlite3.connect(cache_file(branches)) as conn:
+        kinds = conn.execute("SELECT base IS NULL FROM snapshots ORDER BY used").fetchall()
+        assert kinds == [(1,), (0,)]  # the branch is stored as a delta
+        conn.execute("DELETE FROM snapshots WHERE base IS NULL")
+    assert items(branches, "--rev", "other").out == expected["other"]
+    assert items(branches, "--rev", "main").out == expected["main"]
