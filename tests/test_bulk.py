@@ -101,3 +101,37 @@ def test_worker_error_is_raised_in_order(repo, workdir, monkeypatch):
         for state in store.states():
             seen.append(state["id"])
     assert seen == ids[:7]
+
+
+@pytest.mark.parametrize("extra", [
+    {"a\\b": b"backslash"},
+    {"sub\\dir/x": b"in a directory with a backslash"},
+    {"deep/er/file": b"nested"},
+    {"link": ("link", "target")},
+])
+def test_direct_record_walk_matches_the_generic_one(repo, workdir, extra):
+    from git_sit.errors import InvalidRecord
+    from git_sit.record import split_path
+    from tests.tricky import write_tree
+
+    rid = "A" * 32
+    files = {".sit/config.json": b"{}", **{f".sit/records/{split_path(rid)}/{k}": v
+                                           for k, v in {"text": b"t", **extra}.items()}}
+    files[f".sit/items/i/{rid}"] = b"../../records/" + split_path(rid).encode()
+    tree = write_tree(repo, files)
+    sig = __import__("pygit2").Signature("T", "t@e", 0, 0)
+    repo.create_commit("refs/heads/main", sig, sig, "m", tree, [])
+    store, _ = open_at(workdir, "main")
+    node = store.layout.record_node(rid)
+    outcomes = []
+    for fast in (True, False):
+        try:
+            if fast:
+                outcomes.append(dict(store.layout.read_record(rid, node).files))
+            else:
+                generic: dict[str, bytes] = {}
+                store.layout._collect(node, "", generic)
+                outcomes.append(generic)
+        except InvalidRecord as exc:
+            outcomes.append(str(exc))
+    assert outcomes[0] == outcomes[1]

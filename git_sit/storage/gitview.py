@@ -30,6 +30,7 @@ EMPTY_BLOB = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"  # git hash-object /dev/
 _EMPTY_OID = pygit2.hash(b"")
 _TREE = int(pygit2.enums.ObjectType.TREE)
 _BLOB = int(pygit2.enums.ObjectType.BLOB)
+_ODD_NAMES = (b"", b".", b"..")  # names that normalise_name would change
 _FILE_MODES = (pygit2.enums.FileMode.BLOB, pygit2.enums.FileMode.BLOB_EXECUTABLE)
 
 
@@ -116,7 +117,8 @@ class GitView:
             raise _missing(blob) from None
 
 
-def _collect(tree: pygit2.Tree, prefix: str, files: dict[str, bytes]) -> None:
+def _collect(tree: pygit2.Tree, prefix: str, files: dict[str, bytes], odd: bool = False) -> None:
+    """Add the files below ``tree``; ``odd``: some directory above needs ``normalise_name``."""
     try:
         entries = list(tree)
     except (KeyError, pygit2.GitError):
@@ -129,14 +131,15 @@ def _collect(tree: pygit2.Tree, prefix: str, files: dict[str, bytes]) -> None:
             shown = prefix + raw.decode("utf-8", "surrogateescape")
             raise InvalidRecord(f"file name {shown!r} is not valid UTF-8") from None
         kind = entry.type
+        odd_here = odd or b"\\" in raw or raw in _ODD_NAMES
         if kind == _TREE:
-            _collect(entry, name + "/", files)  # type: ignore[arg-type]
+            _collect(entry, name + "/", files, odd_here)  # type: ignore[arg-type]
             continue
         mode = entry.filemode if kind == _BLOB else None
         if mode not in _FILE_MODES:
             what = _KINDS.get(mode, Kind.OTHER) if mode is not None else Kind.SUBMODULE
             raise InvalidRecord(f"{name} is a {what.value}, not a regular file")
-        if not _plain(name):
+        if odd_here:
             name = normalise_name(name)
         files[name] = b"" if entry.id == _EMPTY_OID else _data(entry)
 
@@ -146,10 +149,3 @@ def _data(blob: pygit2.Object) -> bytes:
         return bytes(blob.data)  # type: ignore[attr-defined]
     except (KeyError, pygit2.GitError):
         raise _missing(blob) from None
-
-
-def _plain(name: str) -> bool:
-    """True if ``normalise_name`` would leave the name as it is."""
-    if "\\" in name:
-        return False
-    return not any(part in ("", ".", "..") for part in name.split("/"))
