@@ -193,8 +193,9 @@ class Reader:
 class Writer:
     """Collects new cache entries and writes them in short batches."""
 
-    def __init__(self, cache: StateCache | None) -> None:
+    def __init__(self, cache: StateCache | None, defer: bool = False) -> None:
         self.cache = cache
+        self.defer = defer
         self.states: list[tuple[bytes, bytes]] = []
         self.aliases: list[tuple[bytes, bytes]] = []
 
@@ -210,14 +211,18 @@ class Writer:
 
     def flush(self) -> None:
         if self.cache is not None and (self.states or self.aliases):
-            self.cache.put(self.states, self.aliases)
+            self.cache.put(self.states, self.aliases, self.defer)
         self.states, self.aliases = [], []
 
 
 def results(store: Store, item_ids: Sequence[str], jobs: int | None = None) -> Iterator[ItemResult]:
-    """Every item's result in the given order; warnings are replayed, errors raised, cache filled."""
+    """Every item's result in the given order; warnings are replayed, errors raised, cache filled.
+
+    New entries for fewer than a block of items are written in batches across calls (one
+    transaction per ``reduce`` would make a caller reducing items one by one slow).
+    """
     reader = Reader(store)
-    writer = Writer(store.cache)
+    writer = Writer(store.cache, defer=len(item_ids) < BLOCK)
     blocks = [item_ids[i:i + BLOCK] for i in range(0, len(item_ids), BLOCK)]
     jobs = default_jobs() if jobs is None else jobs
     produced: Iterator[list[ItemResult]]

@@ -18,6 +18,7 @@ other failure to open the database, simply runs without the cache.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import sqlite3
@@ -32,6 +33,7 @@ CACHE_DIR = "sit-cache"
 WRITE_TIMEOUT = 0.5  # seconds a writer waits for another process's batch before giving up
 KEEP_SNAPSHOTS = 64
 KEEP_FULL_SNAPSHOTS = 4
+DEFER_BATCH = 1024  # entries collected by deferred puts before they are written
 BATCH = 500  # keys per SELECT (well under SQLite's host-parameter limit)
 
 _SCHEMA = (
@@ -83,6 +85,9 @@ class StateCache:
         self._pid = 0
         self._disabled = False
         self._abandoned: list[sqlite3.Connection] = []
+        self._deferred_states: dict[bytes, bytes] = {}
+        self._deferred_aliases: dict[bytes, bytes] = {}
+        self._exit_hook = False
 
     # --- opening, damage and reset ---
 
@@ -193,15 +198,18 @@ class StateCache:
 
     def states(self, keys: Sequence[bytes]) -> dict[bytes, bytes]:
         """State JSON by state key, for the keys that are cached."""
+        deferred = {key: self._deferred_states[key] for key in keys if key in self._deferred_states}
         try:
-            return {key: unpack(key, value) for key, value in self._select("states", "value", keys).items()}
+            found = {key: unpack(key, value) for key, value in self._select("states", "value", keys).items()}
         except Damaged as exc:
             self._failed(exc)
-            return {}
+            return deferred
+        return {**found, **deferred}
 
     def aliases(self, keys: Sequence[bytes]) -> dict[bytes, bytes]:
         """State key by quick key, for the keys that are cached."""
         found = self._select("aliases", "target", keys)
+        found.update((key, self._deferred_aliases[key]) for key in keys if key in self._deferred_aliases)
         if any(len(target) != len(key) for key, target in found.items()):
             self._failed(Damaged("an alias has the wrong length"))
             return {}
@@ -249,11 +257,27 @@ class StateCache:
 
     # --- writing ---
 
-    def put(self, states: Iterable[tuple[bytes, bytes]], aliases: Iterable[tuple[bytes, bytes]]) -> None:
-        """Store states (key, JSON) and aliases (quick key, state key) in one short transaction."""
-        rows = [(key, pack(key, payload)) for key, payload in states]
-        links = list(aliases)
-        if rows or links:
+    def put(self, states: Iterable[tuple[bytes, bytes]], aliases: Iterable[tuple[bytes, bytes]],
+            defer: bool = False) -> None:
+        """Store states (key, JSON) and aliases (quick key, state key) in one short transaction.
+
+        ``defer``: collect them (visible to this process at once) and write them in batches,
+        the last one when the process exits, instead of one transaction per call.
+        """
+        self._deferred_states.update(states)
+        self._deferred_aliases.update(aliases)
+        if not defer or len(self._deferred_states) + len(self._deferred_aliases) >= DEFER_BATCH:
+            self.flush()
+        elif not self._exit_hook:
+            atexit.register(self.flush)
+            self._exit_hook = True
+
+    def flush(self) -> None:
+        """Write what ``put`` collected."""
+        rows = [(key, pack(key, payload)) for key, payload in self._deferred_states.items()]
+        links = list(self._deferred_aliases.items())
+        self._deferred_states, self._deferred_aliases = {}, {}
+        if (rows or links) and self._pid in (0, os.getpid()):
             self._write([("INSERT OR IGNORE INTO states VALUES (?, ?)", rows),
                          ("INSERT OR REPLACE INTO aliases VALUES (?, ?)", links)])
 
