@@ -17,9 +17,10 @@ makes the next read of the same revision a pair of lookups.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -36,6 +37,7 @@ from git_sit.snapshot import (
     decode,
     dirs_signature,
     encode,
+    encode_delta,
     link_hashes,
     reusable,
 )
@@ -263,22 +265,24 @@ def states(store: Store, jobs: int | None = None) -> Iterator[State]:
     key = snapshot_key(settings, root_key)
     recorded = _snapshot(cache, key)
     if recorded is not None:
-        yield from _stream(store, cache, recorded.entries, {})
+        yield from _stream(store, cache, zip(recorded.items, recorded.keys, strict=True), {})
         return
     base = _base(store, cache, settings)
-    entries: dict[str, Entry] = {}
     records = _records_key(store)
     if base is None:
+        entries: list[Entry] = []
         for result in results(store, store.item_ids(), jobs):
-            entries[result.item_id] = _entry(result)
+            entries.append(_entry(result))
             yield json.loads(result.state_json)
-    else:
-        _base_key, base_snapshot, keep, pending = base
-        computed = {r.item_id: r for r in results(store, pending, jobs)}
-        kept = {item: base_snapshot.entries[item] for item in keep}
-        entries = {item: kept[item] if item in kept else _entry(computed[item]) for item in store.items()}
-        yield from _stream(store, cache, entries, computed)
-    _record(cache, key, settings, Snapshot(records, entries), base[:2] if base else None)
+        cache.put_snapshot(key, settings, encode(Snapshot.of(records, entries)), None)
+        return
+    base_key, base_snapshot, keep, pending = base
+    computed = {r.item_id: r for r in results(store, pending, jobs)}
+    order = ((item, keep.get(item)) for item in store.items())
+    yield from _stream(store, cache, order, computed)
+    changed = [_entry(computed[item]) for item in pending]
+    removed = [item for item in base_snapshot.items if item not in store.items()]
+    cache.put_snapshot(key, settings, encode_delta(records, changed, removed), base_key)
 
 
 def _entry(result: ItemResult) -> Entry:
@@ -295,7 +299,7 @@ def _snapshot(cache: StateCache, key: bytes) -> Snapshot | None:
         return None  # its base was dropped
     try:
         return decode(payload, base)
-    except (ValueError, TypeError, KeyError, AssertionError):
+    except (ValueError, TypeError, KeyError, AttributeError):
         cache.warn(f"the git-sit cache {cache.path} holds a malformed snapshot; ignoring it.")
         return None
 
@@ -309,7 +313,7 @@ def _base(store: Store, cache: StateCache, settings: bytes
         return None
     try:
         base = decode(found[1], None)
-    except (ValueError, TypeError, KeyError, AssertionError):
+    except (ValueError, TypeError, KeyError, AttributeError):
         return None
     items = store.items()
     limit = int(DELTA_LIMIT * len(items))
@@ -336,25 +340,16 @@ def _records_key(store: Store) -> str:
     return node.key or "" if node is not None else ""
 
 
-def _record(cache: StateCache, key: bytes, settings: bytes, snapshot: Snapshot,
-            base: tuple[bytes, Snapshot] | None) -> None:
-    payload, delta = encode(snapshot, base[1] if base else None)
-    cache.put_snapshot(key, settings, payload, base[0] if base and delta else None)
-
-
-def _stream(store: Store, cache: StateCache, entries: dict[str, Entry],
+def _stream(store: Store, cache: StateCache, order: Iterable[tuple[str, bytes | None]],
             computed: dict[str, ItemResult]) -> Iterator[State]:
-    """States in item order: computed ones as they are, the others fetched by key."""
-    items = list(entries)
-    for start in range(0, len(items), 1024):
-        chunk = items[start:start + 1024]
-        keys = [entries[i].key for i in chunk if i not in computed]
-        found = cache.states([k for k in keys if k is not None])
-        for item_id in chunk:
+    """States in item order: computed ones as they are, the others fetched by state key."""
+    pairs = iter(order)
+    while chunk := list(itertools.islice(pairs, 1024)):
+        found = cache.states([key for item, key in chunk if key is not None and item not in computed])
+        for item_id, key in chunk:
             if item_id in computed:
                 yield json.loads(computed[item_id].state_json)
                 continue
-            key = entries[item_id].key
             data = found.get(key) if key is not None else None
             if data is not None:
                 yield json.loads(data)

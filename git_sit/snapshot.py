@@ -18,16 +18,16 @@ import json
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from git_sit.layout import ItemDir, is_id
 from git_sit.view import Kind, Node, View
 
-DELTA_LIMIT = 0.25  # store a delta when at most this share of the items changed
+DELTA_LIMIT = 0.25  # reuse a base (and store a delta) while at most this share of items changed
 
 
 class Entry(NamedTuple):
-    """One item in a snapshot (a tuple: there are as many as items)."""
+    """One item in a snapshot."""
 
     item_id: str
     key: bytes | None  # state key; None: the item is recomputed every time
@@ -37,10 +37,30 @@ class Entry(NamedTuple):
 
 @dataclass(slots=True)
 class Snapshot:
-    """A revision's items (ascending ID) and its ``records/`` tree."""
+    """A revision's ``records/`` tree and its items (ascending ID), held as columns.
+
+    Columns rather than an object per item: a snapshot of 100,000 items is read in a
+    fraction of the time.
+    """
 
     records: str
-    entries: dict[str, Entry]
+    items: list[str]
+    keys: list[bytes | None]
+    dirs: list[str]
+    links: list[tuple[int, ...] | None]
+
+    @classmethod
+    def of(cls, records: str, entries: Iterable[Entry]) -> Snapshot:
+        """A snapshot of entries (in ascending item order)."""
+        columns: tuple[list[Any], ...] = ([], [], [], [])
+        for entry in entries:
+            for column, value in zip(columns, entry, strict=True):
+                column.append(value)
+        return cls(records, *columns)
+
+    def entries(self) -> Iterator[Entry]:
+        """The items one by one."""
+        return map(Entry, self.items, self.keys, self.dirs, self.links)
 
 
 def dirs_signature(dirs: list[ItemDir]) -> str:
@@ -58,58 +78,63 @@ def link_hashes(listed: list[list[Node]]) -> tuple[int, ...]:
                  if node.kind is Kind.FILE and len(node.name) >= 8)
 
 
-def encode(snapshot: Snapshot, base: Snapshot | None) -> tuple[bytes, bool]:
-    """The stored form, as a delta against ``base`` when that is small; and whether it is one."""
-    rows = _rows(snapshot.entries.values())
-    if base is not None:
-        changed = [e for item, e in snapshot.entries.items() if base.entries.get(item) != e]
-        removed = [item for item in base.entries if item not in snapshot.entries]
-        if len(changed) + len(removed) <= DELTA_LIMIT * max(len(snapshot.entries), 1):
-            body = {"records": snapshot.records, "changed": list(_rows(changed)), "removed": removed}
-            return json.dumps(body).encode(), True
-    return json.dumps({"records": snapshot.records, "items": list(rows)}).encode(), False
+def encode(snapshot: Snapshot) -> bytes:
+    """The stored form of a complete snapshot."""
+    return json.dumps({"records": snapshot.records, **_columns(snapshot)}).encode()
 
 
-def _rows(entries: Iterable[Entry]) -> Iterator[list[object]]:
-    for e in entries:
-        yield [e.item_id, e.key.hex() if e.key else "", e.dirs,
-               list(e.links) if e.links is not None else None]
+def encode_delta(records: str, changed: list[Entry], removed: list[str]) -> bytes:
+    """The stored form of a snapshot as changes to its base."""
+    return json.dumps({"records": records, "changed": _columns(Snapshot.of(records, changed)),
+                       "removed": removed}).encode()
+
+
+def _columns(snapshot: Snapshot) -> dict[str, list[Any]]:
+    return {"items": snapshot.items, "keys": [k.hex() if k else "" for k in snapshot.keys],
+            "dirs": snapshot.dirs, "links": snapshot.links}
 
 
 def decode(data: bytes, base: Snapshot | None) -> Snapshot:
     """A stored snapshot (a delta needs its ``base``); ``ValueError`` if malformed."""
     body = json.loads(data)
-    if "items" in body:
-        return Snapshot(str(body["records"]), _entries(body["items"]))
+    if "changed" not in body:
+        return _from_columns(str(body["records"]), body)
     if base is None:
         raise ValueError("a delta snapshot without its base")
-    entries = dict(base.entries)
-    for item in body["removed"]:
-        entries.pop(item, None)
-    entries.update(_entries(body["changed"]))
-    return Snapshot(str(body["records"]), dict(sorted(entries.items())))
+    changed = _from_columns(str(body["records"]), body["changed"])
+    return merge(base, str(body["records"]), list(changed.entries()), body["removed"])
 
 
-def _entries(rows: list[list[object]]) -> dict[str, Entry]:
-    result: dict[str, Entry] = {}
-    for item, key, dirs, links in rows:
-        assert isinstance(item, str) and isinstance(key, str) and isinstance(dirs, str)
-        hashes = tuple(int(h) for h in links) if isinstance(links, list) else None
-        result[item] = Entry(item, bytes.fromhex(key) if key else None, dirs, hashes)
-    return result
+def _from_columns(records: str, body: dict[str, Any]) -> Snapshot:
+    items, keys, dirs, links = body["items"], body["keys"], body["dirs"], body["links"]
+    if not len(items) == len(keys) == len(dirs) == len(links):
+        raise ValueError("snapshot columns of different lengths")
+    return Snapshot(records, [str(i) for i in items], [bytes.fromhex(k) if k else None for k in keys],
+                    [str(d) for d in dirs], [tuple(h) if h is not None else None for h in links])
+
+
+def merge(base: Snapshot, records: str, changed: list[Entry], removed: Iterable[str]) -> Snapshot:
+    """``base`` with some items changed, added or removed."""
+    by_item = {entry.item_id: entry for entry in base.entries()}
+    for item in removed:
+        by_item.pop(item, None)
+    by_item.update((entry.item_id, entry) for entry in changed)
+    return Snapshot.of(records, (by_item[item] for item in sorted(by_item)))
 
 
 def reusable(base: Snapshot, items: dict[str, list[ItemDir]], changed: set[int]
              ) -> tuple[dict[str, bytes], list[str]]:
     """State keys that carry over from ``base`` to these items, and the items to compute."""
+    index = dict(zip(base.items, range(len(base.items)), strict=True))
     keep: dict[str, bytes] = {}
     pending: list[str] = []
     for item_id, dirs in items.items():
-        entry = base.entries.get(item_id)
-        if (entry is not None and entry.key is not None and entry.links is not None
-                and entry.dirs == dirs_signature(dirs)
-                and not any(h in changed for h in entry.links)):
-            keep[item_id] = entry.key
+        i = index.get(item_id)
+        key = base.keys[i] if i is not None else None
+        links = base.links[i] if i is not None else None
+        if (key is not None and links is not None and base.dirs[i] == dirs_signature(dirs)  # type: ignore[index]
+                and not any(h in changed for h in links)):
+            keep[item_id] = key
         else:
             pending.append(item_id)
     return keep, pending

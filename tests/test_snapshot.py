@@ -17,6 +17,7 @@ from git_sit.snapshot import (
     decode,
     dirs_signature,
     encode,
+    encode_delta,
     name_hash,
     reusable,
 )
@@ -30,25 +31,23 @@ def entry(item: str, key: bytes | None = b"k" * 20, dirs: str = "items:1", links
 
 
 def test_full_and_delta_round_trip():
-    base = Snapshot("r1", {f"i{n}": entry(f"i{n}") for n in range(20)})
-    data, delta = encode(base, None)
-    assert not delta and decode(data, None) == base
-    changed = dict(base.entries)
-    changed["i3"] = entry("i3", b"x" * 20)
-    del changed["i5"]
-    changed["j"] = entry("j", None, links=None)
-    new = Snapshot("r2", dict(sorted(changed.items())))
-    data, delta = encode(new, base)
-    assert delta and len(data) < len(encode(new, None)[0])
-    assert decode(data, base) == new
+    base = Snapshot.of("r1", [entry(f"i{n:02}") for n in range(20)])
+    assert decode(encode(base), None) == base
+    changed = [entry("i03", b"x" * 20), entry("j", None, links=None)]
+    data = encode_delta("r2", changed, ["i05"])
+    expected = {e.item_id: e for e in base.entries()}
+    del expected["i05"]
+    expected.update((e.item_id, e) for e in changed)
+    assert decode(data, base) == Snapshot.of("r2", [expected[i] for i in sorted(expected)])
     with pytest.raises(ValueError):
         decode(data, None)
 
 
-def test_big_change_is_stored_in_full():
-    base = Snapshot("r1", {f"i{n}": entry(f"i{n}") for n in range(8)})
-    new = Snapshot("r2", {f"i{n}": entry(f"i{n}", b"y" * 20) for n in range(8)})
-    assert encode(new, base)[1] is False
+@pytest.mark.parametrize("data", [b"{}", b"[]", b'{"records": "r", "items": ["a"], "keys": [],'
+                                  b' "dirs": [], "links": []}', b"not json"])
+def test_malformed_snapshots_are_errors(data):
+    with pytest.raises((ValueError, KeyError, TypeError, AttributeError)):
+        decode(data, None)
 
 
 def _dirs(key: str) -> list[tuple[str, Node]]:
@@ -64,13 +63,13 @@ def _dirs(key: str) -> list[tuple[str, Node]]:
     ("new-item", False),
 ])
 def test_reusable(case, kept):
-    base = Snapshot("r", {"a": entry("a", dirs="items:k1", links=(11, 12))})
+    base = Snapshot.of("r", [entry("a", dirs="items:k1", links=(11, 12))])
     dirs = _dirs("k2" if case == "other-dirs" else "k1")
     changed = {12} if case == "changed-record" else {99}
     if case == "no-key":
-        base.entries["a"] = entry("a", None, dirs="items:k1")
+        base = Snapshot.of("r", [entry("a", None, dirs="items:k1")])
     if case == "not-canonical":
-        base.entries["a"] = entry("a", dirs="items:k1", links=None)
+        base = Snapshot.of("r", [entry("a", dirs="items:k1", links=None)])
     items = {"b" if case == "new-item" else "a": dirs}
     keep, pending = reusable(base, items, changed)
     assert (bool(keep), bool(pending)) == (kept, not kept)
