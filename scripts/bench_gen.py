@@ -26,7 +26,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from git_sit.config import DEFAULT_CONFIG_BYTES
 from git_sit.record import compute_id, link_content, split_path
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 AUTHORS = [f"Author {i} <author{i}@example.com>" for i in range(24)]
 WORDS = [
     "the", "crash", "input", "empty", "config", "file", "parser", "branch", "merge", "record",
@@ -86,31 +86,40 @@ def item_records(rng: random.Random, count: int) -> list[dict[str, bytes]]:
     return records
 
 
-def _commands(item_id: str, records: list[dict[str, bytes]]) -> Iterator[bytes]:
+def _commands(item_id: str, records: list[dict[str, bytes]], prefix: str = ".sit/"
+              ) -> Iterator[bytes]:
     for files in records:
         rid = compute_id(files.items())
-        base = f".sit/records/{split_path(rid)}"
         for name, data in sorted(files.items()):
-            yield _inline(f"{base}/{name}", data)
-        yield _inline(f".sit/items/{item_id}/{rid}", link_content(rid))
+            yield _inline(f"{prefix}records/{split_path(rid)}/{name}", data)
+        yield _inline(f"{prefix}items/{item_id}/{rid}", link_content(rid))
 
 
 def _inline(path: str, data: bytes) -> bytes:
     return b"M 100644 inline %s\ndata %d\n%s\n" % (path.encode(), len(data), data)
 
 
-def _chunk(args: tuple[int, int, int]) -> tuple[bytes, list[tuple[str, str]]]:
-    """fast-import lines for items [start, stop) and each item's (ID, last record ID)."""
+Chunk = tuple[bytes, list[tuple[str, bytes]], list[tuple[str, str]]]
+
+
+def _chunk(args: tuple[int, int, int]) -> Chunk:
+    """For items [start, stop): record files (paths below records/), link files (paths
+    ``ITEM/RECORD`` with their content) and each item's (ID, last record ID)."""
     per_item, start, stop = args
-    out: list[bytes] = []
+    records_out: list[bytes] = []
+    links: list[tuple[str, bytes]] = []
     last: list[tuple[str, str]] = []
     for index in range(start, stop):
         rng = random.Random(f"item:{index}")
         item_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         records = item_records(rng, max(1, per_item + rng.randint(-2, 2)))
-        out.extend(_commands(item_id, records))
+        for files in records:
+            rid = compute_id(files.items())
+            for name, data in sorted(files.items()):
+                records_out.append(_inline(f"{split_path(rid)}/{name}", data))
+            links.append((f"{item_id}/{rid}", link_content(rid)))
         last.append((item_id, compute_id(records[-1].items())))
-    return b"".join(out), last
+    return b"".join(records_out), links, last
 
 
 def _branch_lines(params: Params, branch: int, last: list[tuple[str, str]]) -> bytes:
@@ -123,39 +132,87 @@ def _branch_lines(params: Params, branch: int, last: list[tuple[str, str]]) -> b
     return b"".join(out)
 
 
-def _commit(ref: str, mark: int, parent: str | None, body: bytes, when: int) -> bytes:
-    head = (f"commit {ref}\nmark :{mark}\n"
-            f"committer Bench <bench@example.com> {when} +0000\ndata 5\nbench\n")
+def _commit(ref: str, parent: str | None, body: bytes, when: int) -> bytes:
+    head = f"commit {ref}\ncommitter Bench <bench@example.com> {when} +0000\ndata 5\nbench\n"
     return head.encode() + (f"from {parent}\n".encode() if parent else b"") + body + b"\n"
 
 
+def _git(repo: str, *args: str, data: bytes | None = None) -> str:
+    env = {**os.environ, "GIT_COMMITTER_DATE": "1700000000 +0000", "GIT_AUTHOR_DATE": "1700000000 +0000",
+           "GIT_AUTHOR_NAME": "Bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
+           "GIT_COMMITTER_NAME": "Bench", "GIT_COMMITTER_EMAIL": "bench@example.com"}
+    run = subprocess.run(["git", "-C", repo, *args], input=data, capture_output=True, env=env,
+                         check=True)
+    return run.stdout.decode().strip()
+
+
+def _fast_import(repo: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(["git", "-C", repo, "fast-import", "--quiet", "--done"],
+                            stdin=subprocess.PIPE)
+
+
+def _finish(proc: subprocess.Popen[bytes], what: str) -> None:
+    assert proc.stdin is not None
+    proc.stdin.write(b"done\n")
+    proc.stdin.close()
+    if proc.wait():
+        raise SystemExit(f"git fast-import failed ({what})")
+
+
 def generate(params: Params, path: str, jobs: int = 2) -> None:
-    """Write a bare repository with ``main``, tag ``v1`` and the 1% branches at ``path``."""
+    """Write a bare repository with ``main``, tag ``v1`` and the 1% branches at ``path``.
+
+    git fast-import scans a directory's entries linearly for every file it adds, so a
+    100,000-entry ``items/`` would make it quadratic: records go into one commit (their
+    directories are narrow), item directories into small shard commits, and the wide
+    trees are then assembled with ``git mktree``.
+    """
     tmp = path + ".tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     subprocess.run(["git", "init", "-q", "--bare", "-b", "main", tmp], check=True)
-    proc = subprocess.Popen(["git", "-C", tmp, "fast-import", "--quiet", "--done"],
-                            stdin=subprocess.PIPE)
+    proc = _fast_import(tmp)
     assert proc.stdin is not None
     step = 500
     chunks = [(params.records, i, min(i + step, params.items)) for i in range(0, params.items, step)]
     last: list[tuple[str, str]] = []
-    proc.stdin.write(_commit("refs/heads/main", 1, None, b"", 1700000000)[:-1])
-    proc.stdin.write(_inline(".sit/config.json", DEFAULT_CONFIG_BYTES))
+    shards: dict[str, list[tuple[str, bytes]]] = {}
+    proc.stdin.write(_commit("refs/gen/records", None, b"", 1700000000)[:-1])
     with multiprocessing.get_context("fork").Pool(jobs) as pool:
-        for data, chunk_last in pool.imap(_chunk, chunks):
+        for data, links, chunk_last in pool.imap(_chunk, chunks):
             proc.stdin.write(data)
+            for link in links:
+                shards.setdefault(link[0][:2], []).append(link)
             last.extend(chunk_last)
-    proc.stdin.write(b"\ntag v1\nfrom :1\ntagger Bench <bench@example.com> 1700000000 +0000\n"
-                     b"data 3\nv1\n\n")
+    proc.stdin.write(b"\n")
+    for shard, links in sorted(shards.items()):
+        body = b"".join(_inline(name, content) for name, content in links)
+        proc.stdin.write(_commit(f"refs/gen/items-{shard}", None, body, 1700000000))
+    _finish(proc, "records and items")
+    main = _assemble(tmp, sorted(shards))
+    proc = _fast_import(tmp)
+    assert proc.stdin is not None
     for branch in range(params.branches):
         body = _branch_lines(params, branch, last)
-        proc.stdin.write(_commit(f"refs/heads/b{branch:02}", 2 + branch, ":1", body, 1700000100))
-    proc.stdin.write(b"done\n")
-    proc.stdin.close()
-    if proc.wait():
-        raise SystemExit(f"git fast-import failed for {params.name}")
+        proc.stdin.write(_commit(f"refs/heads/b{branch:02}", main, body, 1700000100))
+    _finish(proc, "branches")
     os.replace(tmp, path)
+
+
+def _assemble(repo: str, shards: list[str]) -> str:
+    """Build ``main`` (and tag ``v1``) from the generated commits; its commit ID."""
+    item_lines = "".join(_git(repo, "ls-tree", f"refs/gen/items-{shard}") + "\n" for shard in shards)
+    items = _git(repo, "mktree", data=item_lines.encode())
+    records = _git(repo, "rev-parse", "refs/gen/records^{tree}")
+    config = _git(repo, "hash-object", "-w", "--stdin", data=DEFAULT_CONFIG_BYTES)
+    sit = _git(repo, "mktree", data=(f"100644 blob {config}\tconfig.json\n040000 tree {items}\titems\n"
+                                     f"040000 tree {records}\trecords\n").encode())
+    root = _git(repo, "mktree", data=f"040000 tree {sit}\t.sit\n".encode())
+    main = _git(repo, "commit-tree", root, "-m", "bench")
+    _git(repo, "update-ref", "refs/heads/main", main)
+    _git(repo, "update-ref", "refs/tags/v1", main)
+    refs = _git(repo, "for-each-ref", "--format=delete %(refname)", "refs/gen")
+    _git(repo, "update-ref", "--stdin", data=(refs + "\n").encode())
+    return main
 
 
 def ensure(params: Params, data_dir: str) -> str:
