@@ -88,6 +88,7 @@ class Reader:
         config = store.config
         self.settings = settings_key(
             store.reducers.fingerprint, store.integrity, f"{config.digest}-{config.digest_size}",
+            store.trust_fingerprint,
         )
 
     def block(self, item_ids: Sequence[str]) -> list[ItemResult]:

@@ -1,7 +1,8 @@
 """Content keys for cached item states: what exactly decides an item's reduced state.
 
 An item's state is a function of the settings (git-sit version, reducer set
-fingerprint, whether integrity is checked and with which hash), the item's ID
+fingerprint, whether integrity is checked and with which hash, the record filter's
+fingerprint, e.g. a trusted keyring), the item's ID
 (it is in the initial state) and the content of each record directory its entries
 resolve to. The **state key** hashes exactly that: in git trees each resolved
 directory is named by its tree object ID, which fixes every byte below it; in the
@@ -46,10 +47,10 @@ def digest(parts: Iterable[str]) -> bytes:
     return h.digest()
 
 
-def settings_key(fingerprint: str, integrity: bool, hashing: str) -> bytes:
-    """Everything besides the records that decides a state: version, reducers, integrity."""
+def settings_key(fingerprint: str, integrity: bool, hashing: str, trust: str = "") -> bytes:
+    """Everything besides the records that decides a state: version, reducers, integrity, trust."""
     check = f"checked:{hashing}" if integrity else "unchecked"
-    return digest([KEY_FORMAT, __version__, fingerprint, check])
+    return digest([KEY_FORMAT, __version__, fingerprint, check, trust])
 
 
 def snapshot_key(settings: bytes, sit_tree: str) -> bytes:

@@ -11,13 +11,17 @@ the same rules are applied to the revision's tree and nothing on disk is touched
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from git_sit.config import parse_config
 from git_sit.errors import NotARepository
+from git_sit.jsengine import Limits
+from git_sit.jsreduce import LazyReducers, select_reducers
 from git_sit.layout import Layout
+from git_sit.modules import Site, find_modules, parse_gitmodules, reducer_roots
+from git_sit.reduce import ReducerSet
 from git_sit.statecache import StateCache, cache_path
-from git_sit.storage import GitRepo
+from git_sit.storage import GitRepo, GitSubmodules
 from git_sit.store import Store, Warn, _ignore
 from git_sit.view import DiskView, Kind, Node, View
 
@@ -26,11 +30,13 @@ SIT_DIR = ".sit"
 
 @dataclass(frozen=True, slots=True)
 class Options:
-    """How to open the store: which revision, integrity checking, where warnings go, the cache."""
+    """How to open the store: revision, integrity checking, where warnings go, reducers, the cache."""
 
     rev: str | None = None
     integrity: bool = True
     warn: Warn = _ignore
+    reducers: str = "auto"
+    limits: Limits = field(default_factory=Limits)
     cache: bool = True
 
 
@@ -67,30 +73,74 @@ def find_sit(view: View, top: Node, parts: list[str], where: str) -> tuple[str, 
     raise NotARepository(f"{where}: no SIT repository (.sit) found; run 'git sit init'.")
 
 
-def open_store(cwd: str, options: Options | None = None) -> Store:
-    """The store a command run in ``cwd`` reads."""
-    options = options or Options()
+@dataclass(frozen=True, slots=True)
+class Located:
+    """A SIT repository found for a command: where it is, and how to name it in messages."""
+
+    repo: GitRepo
+    site: Site
+    label: str
+    display: str
+
+
+def locate(cwd: str, rev: str | None = None) -> Located:
+    """Find the SIT repository a command run in ``cwd`` reads (the work tree, or ``rev``)."""
     repo = GitRepo.discover(cwd)
-    parts = relative_parts(cwd, repo.workdir)
-    view: View
-    if options.rev is None and repo.workdir is not None:
+    if rev is None and repo.workdir is not None:
         view = DiskView()
         top = view.node(repo.workdir)
         assert top is not None
-        where, label = "work tree", repo.workdir
-    else:
-        rev = options.rev or "HEAD"
-        view = repo.view()
-        top = repo.root_tree(rev)
-        where, label = f"revision {rev}", f"{rev}:"
-    path, node = find_sit(view, top, parts, where)
-    layout = Layout(view, node)
-    config = parse_config(layout.file("config.json") or b"", f"{label}{path}/config.json")
-    display = os.path.join(label, path) if options.rev is None and repo.workdir else label + path
-    store = Store(layout, config, display, options.integrity, options.warn)
+        return locate_in(repo, view, top, cwd, "work tree", repo.workdir)
+    rev = rev or "HEAD"
+    return locate_in(repo, repo.view(), repo.root_tree(rev), cwd, f"revision {rev}", f"{rev}:")
+
+
+def locate_in(repo: GitRepo, view: View, top: Node, cwd: str, where: str, label: str) -> Located:
+    """Find the SIT repository in one tree (the work tree on disk, or a git tree)."""
+    on_disk = isinstance(view, DiskView)
+    path, node = find_sit(view, top, relative_parts(cwd, repo.workdir), where)
+    gitmodules = view.lookup(top, ".gitmodules")
+    names = parse_gitmodules(view.read(gitmodules).decode("utf-8", "replace")) if (
+        gitmodules is not None and gitmodules.kind is Kind.FILE) else {}
+    submodules = GitSubmodules(repo, names, use_index=on_disk)
+    display = os.path.join(label, path) if on_disk else label + path
+    return Located(repo, Site(view, top, path, node, submodules), label, display)
+
+
+def has_sit(view: View, top: Node, cwd: str, workdir: str | None) -> bool:
+    """True if any candidate SIT directory exists in the tree (it may still be invalid)."""
+    for path in candidates(relative_parts(cwd, workdir)):
+        node = view.lookup(top, path)
+        if node is not None and node.kind is Kind.TREE:
+            return True
+    return False
+
+
+def open_store(cwd: str, options: Options | None = None) -> Store:
+    """The store a command run in ``cwd`` reads."""
+    options = options or Options()
+    return store_of(locate(cwd, options.rev), options)
+
+
+def store_of(found: Located, options: Options) -> Store:
+    """The store for a located SIT repository, with the reducers it defines."""
+    site = found.site
+    layout = Layout(site.view, site.sit)
+    config = parse_config(layout.file("config.json") or b"", f"{found.display}/config.json")
+    store = Store(layout, config, found.display, options.integrity, options.warn)
+    store.reducers = repository_reducers(site, options)
     if options.cache:
-        store.cache = StateCache(cache_path(repo.common_dir), options.warn)
+        store.cache = StateCache(cache_path(found.repo.common_dir), options.warn)
     return store
+
+
+def repository_reducers(site: Site, options: Options) -> LazyReducers:
+    """The reducers the repository defines (§5.3), loaded when first used."""
+    def build() -> ReducerSet:
+        roots = reducer_roots(site, find_modules(site))
+        return select_reducers(roots, options.reducers, options.limits, options.warn)
+
+    return LazyReducers(build)
 
 
 def sit_dir_on_disk(cwd: str) -> tuple[GitRepo, str]:

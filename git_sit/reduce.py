@@ -4,7 +4,8 @@ The loop reproduces SIT's reducer contract: each reducer keeps its own ``this``
 for one reduction, a reducer that fails rolls the state back to before the record
 and leaves an ``errors`` entry, and the state is JSON round-tripped after every
 record. The default reducer set is a native port of the issue-tracking module's
-reducers, quirks included. Pure: records in, a dict out.
+reducers, quirks included, followed by git-sit's own (``extensions``). Pure:
+records in, a dict out.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from git_sit.extensions import EXTENSIONS
+from git_sit.extensions import VERSION as EXTENSIONS_VERSION
 from git_sit.record import Record
 
 State = dict[str, Any]
@@ -226,13 +229,18 @@ class ReducerSet(Protocol):
     def reduce(self, records: Iterable[Record], initial: State) -> State: ...
 
 
-class NativeReducers:
-    """The built-in reducers (the issue-tracking port) as a ``ReducerSet``."""
+def extension_reducers() -> list[Reducer]:
+    """A fresh set of git-sit's own reducers (labels, assignees, milestone; ``extensions``)."""
+    return [Reducer(path, fn) for path, fn in EXTENSIONS]
 
-    fingerprint = "native:issue-tracking@18c57211"
+
+class NativeReducers:
+    """The built-in reducers (the issue-tracking port, then git-sit's extensions) as a ``ReducerSet``."""
+
+    fingerprint = f"native:issue-tracking@18c57211+git-sit-extensions@{EXTENSIONS_VERSION}"
 
     def __init__(self) -> None:
-        self._reducers = issue_tracking_reducers()
+        self._reducers = [*issue_tracking_reducers(), *extension_reducers()]
 
     def reduce(self, records: Iterable[Record], initial: State) -> State:
         return reduce_records(records, self._reducers, initial)

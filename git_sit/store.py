@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from git_sit import bulk
 from git_sit.config import RepoConfig
@@ -30,6 +31,19 @@ def _ignore(message: str) -> None:
     pass
 
 
+class RecordFilter(Protocol):
+    """Which verified records count (e.g. only those a trusted key signed); False skips one.
+
+    Skipped records still take part in ordering, like integrity failures (§5.2), so
+    their children are reduced. ``fingerprint`` names what the decisions depend on
+    (e.g. a trusted keyring's content): any cache of reduced states must key on it.
+    """
+
+    fingerprint: str
+
+    def __call__(self, record: Record, item_id: str | None, /) -> bool: ...
+
+
 @dataclass(slots=True)
 class LoadedItem:
     """An item's records: every resolvable one (for ordering) and which of them are usable."""
@@ -37,15 +51,17 @@ class LoadedItem:
     item_id: str
     records: dict[str, Record | None] = field(default_factory=dict)
     bad: set[str] = field(default_factory=set)
+    skipped: set[str] = field(default_factory=set)
     keys: list[str] = field(default_factory=list)
 
     def parents(self) -> dict[str, frozenset[str]]:
         return {rid: (r.prev if r else frozenset()) for rid, r in self.records.items()}
 
     def ordered(self) -> list[Record]:
-        """Records in reduction order, without those that failed to read or verify."""
+        """Records in reduction order, without those that failed to read or verify, or were skipped."""
         order = flatten(generations(self.parents()))
-        return [r for rid in order if rid not in self.bad and (r := self.records[rid]) is not None]
+        drop = self.bad | self.skipped
+        return [r for rid in order if rid not in drop and (r := self.records[rid]) is not None]
 
 
 @dataclass(slots=True)
@@ -58,6 +74,7 @@ class Store:
     integrity: bool = True
     warn: Warn = _ignore
     reducers: ReducerSet = field(default_factory=NativeReducers)
+    record_filter: RecordFilter | None = None
     _items: dict[str, list[ItemDir]] | None = None
     cache: StateCache | None = None
     jobs: int | None = None
@@ -67,6 +84,11 @@ class Store:
         if self._items is None:
             self._items = self.layout.item_dirs()
         return self._items
+
+    @property
+    def trust_fingerprint(self) -> str:
+        """What the record filter's decisions depend on ("" without one); part of cache keys."""
+        return self.record_filter.fingerprint if self.record_filter is not None else ""
 
     def item_ids(self) -> list[str]:
         return list(self.items())
@@ -115,6 +137,8 @@ class Store:
             elif self.integrity and not record.verifies(self.config.hasher):
                 self.warn(str(Problem(record_id, item_id, "content does not match its ID; skipped")))
                 loaded.bad.add(record_id)
+            elif self.record_filter is not None and not self.record_filter(record, item_id):
+                loaded.skipped.add(record_id)
         return loaded
 
     def _read(self, record_id: str, node: Node, item_id: str | None) -> Record | None:
@@ -174,6 +198,9 @@ class Store:
         bad = [rid for rid, r in records.items() if r is None or not r.verifies(self.config.hasher)]
         parents = {rid: (r.prev if r else frozenset()) for rid, r in records.items()}
         skip = set(bad) if self.integrity else {rid for rid, r in records.items() if r is None}
+        if self.record_filter is not None:
+            keep = self.record_filter
+            skip |= {rid for rid, r in records.items() if rid not in skip and r and not keep(r, None)}
         ordered = [
             r for rid in flatten(generations(parents)) if rid not in skip and (r := records[rid])
         ]

@@ -95,7 +95,7 @@ def write_record(sit_dir: str, config: RepoConfig, item_id: str, files: Mapping[
             _write_exclusive(os.path.join(sit_dir, link_rel), link_content(record_id))
     except BaseException:
         if created:
-            shutil.rmtree(os.path.join(sit_dir, record_rel), ignore_errors=True)
+            _remove_record(sit_dir, record_rel)
         raise
     paths = [f"{record_rel}/{name}" for name in sorted(files)] if created else []
     return Written(record_id, [*paths, *([link_rel] if link_rel else [])])
@@ -119,8 +119,22 @@ def _place_record(sit_dir: str, record_rel: str, files: Mapping[str, bytes]) -> 
         os.rename(tmp, final)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        if not os.path.lexists(final):
+            _remove_record(sit_dir, record_rel)
         raise WriteError(f"cannot write record into {sit_dir}: {exc.strerror}.") from None
     return True
+
+
+def _remove_record(sit_dir: str, record_rel: str) -> None:
+    """Undo ``_place_record``: the record and the split directories left empty."""
+    shutil.rmtree(os.path.join(sit_dir, record_rel), ignore_errors=True)
+    parent = os.path.dirname(record_rel)
+    while parent not in ("", "records", "items"):
+        try:
+            os.rmdir(os.path.join(sit_dir, parent))
+        except OSError:
+            break  # not empty: it holds other records
+        parent = os.path.dirname(parent)
 
 
 def _write_exclusive(path: str, data: bytes) -> None:

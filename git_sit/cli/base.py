@@ -11,7 +11,10 @@ from typing import Any, TypeVar
 import click
 
 from git_sit import __version__, userconfig
+from git_sit.cli.external import external_command
 from git_sit.errors import SitError
+from git_sit.jsengine import Limits
+from git_sit.jsreduce import MODES
 from git_sit.locate import Options, open_store
 from git_sit.query import Expression, compile_expression, render
 from git_sit.store import Store
@@ -21,13 +24,19 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 
 
 class SitGroup(click.Group):
-    """Turns every ``SitError`` raised by a command into ``error: ...`` and exit status 1."""
+    """Turns every ``SitError`` raised by a command into ``error: ...`` and exit status 1.
+
+    A name that is not a command of git-sit runs an external ``sit-NAME``, as SIT does.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except SitError as exc:
             raise click.ClickException(str(exc)) from None
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return super().get_command(ctx, cmd_name) or external_command(cmd_name)
 
 
 @dataclass
@@ -37,14 +46,20 @@ class App:
     cwd: str
     integrity: bool = True
     user_config_path: str | None = None
+    reducers: str = "auto"
     use_cache: bool = True
     _user_config: dict[str, Any] | None = field(default=None, repr=False)
 
     def warn(self, message: str) -> None:
         click.echo(f"warning: {message}", err=True)
 
+    def options(self, rev: str | None = None) -> Options:
+        """How stores are opened for this command (revision, integrity, reducers, limits)."""
+        return Options(rev, self.integrity, self.warn, self.reducers, Limits.from_env(os.environ),
+                       cache=self.use_cache)
+
     def store(self, rev: str | None = None) -> Store:
-        return open_store(self.cwd, Options(rev, self.integrity, self.warn, cache=self.use_cache))
+        return open_store(self.cwd, self.options(rev))
 
     def user_config(self) -> dict[str, Any]:
         if self._user_config is None:
@@ -62,20 +77,25 @@ pass_app = click.make_pass_decorator(App)
 )
 @click.option("-c", "--config", "config_path", metavar="FILE", help="User config file.")
 @click.option(
+    "--reducers", type=click.Choice(MODES), default="auto", envvar="GIT_SIT_REDUCERS",
+    help="Reducers to run: the repository's own (js), the built-in port (native), or auto.",
+)
+@click.option(
     "--no-cache", is_flag=True, envvar="GIT_SIT_NO_CACHE",
     help="Neither read nor fill the cache of reduced states (in the git directory).",
 )
 @click.version_option(__version__, "--version", prog_name="git-sit")
 @click.pass_context
 def cli(
-    ctx: click.Context, disable_integrity_check: bool, config_path: str | None, no_cache: bool,
+    ctx: click.Context, disable_integrity_check: bool, config_path: str | None, reducers: str,
+    no_cache: bool,
 ) -> None:
     """SIT issue records stored in git: read them at any revision, write new ones.
 
     Run as 'git sit COMMAND'. Every read command takes --rev REV to read a branch,
     tag or commit straight from git objects; without it, the files in the work tree.
     """
-    ctx.obj = App(os.getcwd(), not disable_integrity_check, config_path, not no_cache)
+    ctx.obj = App(os.getcwd(), not disable_integrity_check, config_path, reducers, not no_cache)
 
 
 class JMESPathType(click.ParamType):
@@ -95,8 +115,18 @@ class JMESPathType(click.ParamType):
 JMESPATH = JMESPathType()
 
 
+def _set_reducers(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    app = ctx.find_object(App)
+    if value is not None and app is not None:
+        app.reducers = value
+
+
 def rev_option(func: F) -> F:
-    """``--rev REV``: read from git objects at REV instead of the work tree."""
+    """``--rev REV``: read from git objects at REV instead of the work tree (and ``--reducers``)."""
+    func = click.option(
+        "--reducers", type=click.Choice(MODES), expose_value=False, callback=_set_reducers,
+        help="Reducers to run: the repository's own (js), the built-in port (native), or auto.",
+    )(func)
     return click.option(
         "--rev", metavar="REV",
         help="Read the repository at this branch, tag or commit (bare repositories: HEAD).",

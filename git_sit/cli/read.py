@@ -8,6 +8,7 @@ import click
 
 from git_sit import userconfig
 from git_sit.cli.base import JMESPATH, App, cli, echo_values, pass_app, rev_option
+from git_sit.cli.sign import open_gpg, trust_options, trusted_store
 from git_sit.errors import SitError
 from git_sit.query import (
     ITEMS_DEFAULT_QUERY,
@@ -17,7 +18,8 @@ from git_sit.query import (
     compile_expression,
     select,
 )
-from git_sit.record import record_json, split_path
+from git_sit.record import Record, record_json, split_path
+from git_sit.signature import UNSIGNED, Verify, verification_json, verify_record
 from git_sit.store import Store
 from git_sit.view import Kind
 
@@ -53,13 +55,15 @@ def query_options(func: Any) -> Any:
 @filter_options
 @query_options
 @rev_option
+@trust_options
 @pass_app
 def items(
     app: App, filter_: Expression | None, named_filter: str | None,
     query: Expression | None, named_query: str | None, rev: str | None,
+    trusted: str | None, explain: bool,
 ) -> None:
     """Reduce every item and print the query result of those that pass the filter."""
-    store = app.store(rev)
+    store = trusted_store(app, rev, trusted, explain)
     flt = _pick(app, store, filter_, named_filter, (".items/filters", "items", "filters"))
     qry = _pick(app, store, query, named_query, (".items/queries", "items", "queries"))
     echo_values(select(store.states(), flt, qry or compile_expression(ITEMS_DEFAULT_QUERY)))
@@ -69,12 +73,14 @@ def items(
 @click.argument("item", required=False)
 @query_options
 @rev_option
+@trust_options
 @pass_app
 def reduce(
     app: App, item: str | None, query: Expression | None, named_query: str | None, rev: str | None,
+    trusted: str | None, explain: bool,
 ) -> None:
     """Reduce one item (or, without ITEM, every record of the repository) and print it."""
-    store = app.store(rev)
+    store = trusted_store(app, rev, trusted, explain)
     if item is None:
         where = (".queries", "items", "queries")
         qry = _pick(app, store, query, named_query, where)
@@ -89,11 +95,12 @@ def reduce(
 @click.argument("item", required=False)
 @filter_options
 @query_options
+@click.option("-v", "--verify", is_flag=True, help="Add each signed record's verification.")
 @rev_option
 @pass_app
 def records(
     app: App, item: str | None, filter_: Expression | None, named_filter: str | None,
-    query: Expression | None, named_query: str | None, rev: str | None,
+    query: Expression | None, named_query: str | None, verify: bool, rev: str | None,
 ) -> None:
     """List the records of ITEM (or of the repository) in reduction order."""
     store = app.store(rev)
@@ -104,7 +111,19 @@ def records(
     else:
         found = store.item_records(store.resolve_item(item))
     values = (record_json(record) for record in found)
+    if verify:
+        check = open_gpg(app, None).verify
+        values = (_with_verification(record_json(r), r, check, store) for r in found)
     echo_values(select(values, flt, qry or compile_expression(RECORDS_DEFAULT_QUERY)))
+
+
+def _with_verification(value: dict[str, Any], record: Record, check: Verify,
+                       store: Store) -> dict[str, Any]:
+    """SIT's ``records --verify``: signed records get a ``verification`` entry."""
+    verification = verify_record(record.files, check, store.config.hasher)
+    if verification.status != UNSIGNED:
+        value["verification"] = verification_json(verification)
+    return value
 
 
 @cli.command()

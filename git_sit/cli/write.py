@@ -8,9 +8,11 @@ import click
 
 from git_sit import userconfig
 from git_sit.cli.base import App, cli, pass_app
+from git_sit.cli.sign import record_signer, sign_options
 from git_sit.config import DEFAULT_CONFIG_BYTES
 from git_sit.errors import NotARepository, SitError
 from git_sit.locate import sit_dir_on_disk
+from git_sit.signature import signed_files
 from git_sit.storage import GitRepo
 from git_sit.writer import compose, create_item, read_payload, utc_timestamp, write_record
 
@@ -59,12 +61,13 @@ def _split_types(value: tuple[str, ...]) -> list[str]:
 @click.option("--no-author", is_flag=True, help="Do not write .authors.")
 @click.option("--no-timestamp", is_flag=True, help="Do not write .timestamp.")
 @click.option("-n", "--no-aux", is_flag=True, help="Neither .authors nor .timestamp.")
+@sign_options
 @click.argument("item_id", metavar="ITEM")
 @click.argument("files", nargs=-1, type=click.Path())
 @pass_app
 def record(
     app: App, types: tuple[str, ...], no_author: bool, no_timestamp: bool, no_aux: bool,
-    item_id: str, files: tuple[str, ...],
+    sign: bool | None, signing_key: str | None, item_id: str, files: tuple[str, ...],
 ) -> None:
     """Record FILES (paths below the current directory) as a new record of ITEM."""
     repo, sit_dir = sit_dir_on_disk(app.cwd)
@@ -82,6 +85,9 @@ def record(
         None if (no_timestamp or no_aux) else utc_timestamp(),
         store.item_leaves(item_id),
     )
+    sign_with = record_signer(app, sign, signing_key)
+    if sign_with is not None:
+        files_map = signed_files(files_map, sign_with, store.config.hasher)
     written = write_record(sit_dir, store.config, item_id, files_map)
     stage_written(repo, sit_dir, written.paths)
     click.echo(written.record_id)

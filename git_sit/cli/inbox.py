@@ -1,0 +1,96 @@
+"""Inbox commands: install the hooks, judge a range by hand, and the hidden hook entry point."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+
+import click
+
+from git_sit import shim
+from git_sit.cli.base import App, cli, pass_app
+from git_sit.errors import InvalidConfig, SitError
+from git_sit.hook import judge_range, load_settings, post_receive, pre_receive, report
+from git_sit.storage import GitRepo
+from git_sit.storage.push import PushRepo, open_repository
+
+
+@cli.group()
+def inbox() -> None:
+    """Server-side inbox: accept only pushes that add new, valid records."""
+
+
+@inbox.command()
+@click.argument("bare_repo", metavar="BARE_REPO", type=click.Path(file_okay=False))
+@click.option("--force", is_flag=True, help="Replace pre-/post-receive hooks git-sit did not write.")
+def install(bare_repo: str, force: bool) -> None:
+    """Install the pre-receive and post-receive hooks into BARE_REPO.
+
+    pre-receive rejects every push that does more than add new, valid records;
+    post-receive forwards accepted refs when sit.inbox.forward is set (and does
+    nothing otherwise). The hooks run this interpreter's git-sit.
+    """
+    repo = open_repository(bare_repo)
+    hooks_dir = os.path.join(repo.git_dir, "hooks")
+    paths = [os.path.join(hooks_dir, hook) for hook in shim.HOOKS]
+    for path in paths:
+        if not force and os.path.exists(path) and not shim.is_ours(_read(path)):
+            raise SitError(f"{path} exists and was not written by git-sit; "
+                           "merge it by hand or rerun with --force to replace it.")
+    os.makedirs(hooks_dir, exist_ok=True)
+    for hook, path in zip(shim.HOOKS, paths, strict=True):
+        _write_executable(path, shim.render(hook, sys.executable))
+        click.echo(f"installed {path}")
+    try:
+        load_settings(PushRepo(repo))
+    except InvalidConfig as exc:
+        click.echo(f"warning: every push will be rejected until the configuration is fixed: {exc}", err=True)
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise SitError(f"cannot read {path}: {exc.strerror}.") from None
+
+
+def _write_executable(path: str, text: str) -> None:
+    """Write through a temporary file and rename, so a running push never sees half a hook."""
+    directory = os.path.dirname(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".git-sit-", dir=directory)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(tmp, 0o755)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise SitError(f"cannot write {path}: {exc.strerror}.") from None
+
+
+@inbox.command()
+@click.argument("old", metavar="OLD")
+@click.argument("new", metavar="NEW")
+@pass_app
+def check(app: App, old: str, new: str) -> None:
+    """Judge the commits OLD..NEW with the inbox rules; exit 1 if any is rejected.
+
+    Uses this repository's sit.inbox.* settings, as the hook would on a server at OLD.
+    """
+    repo = PushRepo(GitRepo.discover(app.cwd))
+    findings = judge_range(repo, load_settings(repo), old, new)
+    for line in report(findings):
+        click.echo(line)
+    if findings:
+        sys.exit(1)
+
+
+@cli.command("inbox-hook", hidden=True)
+@click.argument("hook", type=click.Choice(shim.HOOKS))
+def inbox_hook(hook: str) -> None:
+    """Entry point of the installed hooks (reads git's ref updates on stdin)."""
+    git_dir = os.environ.get("GIT_DIR", ".")
+    text = sys.stdin.read()
+    run = pre_receive if hook == "pre-receive" else post_receive
+    sys.exit(run(text, git_dir, sys.stderr))

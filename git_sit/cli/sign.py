@@ -1,0 +1,145 @@
+"""Signed records in the CLI: ``verify``, and the options other commands share.
+
+``trust_options`` adds ``--trusted KEYRING`` and ``--explain`` to a read command and
+``trusted_store`` opens its store with the trust filter in place; ``sign_options``
+and ``record_signer`` do the same for writing commands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import click
+
+from git_sit import gpg
+from git_sit.cli.base import App, cli, echo_values, pass_app, rev_option
+from git_sit.record import Record
+from git_sit.signature import (
+    BAD,
+    Sign,
+    Verification,
+    Verify,
+    describe,
+    verification_json,
+    verify_record,
+)
+from git_sit.signing import GitConfig, TrustPolicy, gpg_program, signer, signing_settings
+from git_sit.storage import GitRepo
+from git_sit.store import Store
+
+F = Callable[..., Any]
+
+
+def git_config(app: App) -> GitConfig:
+    """Read git config of the repository the command runs in."""
+    return GitRepo.discover(app.cwd).config_value
+
+
+def trust_options(func: F) -> F:
+    """``--trusted KEYRING`` and ``--explain``."""
+    func = click.option(
+        "--explain", is_flag=True,
+        help="Say on stderr which records --trusted skipped, and why.",
+    )(func)
+    return click.option(
+        "--trusted", metavar="KEYRING", type=click.Path(dir_okay=False),
+        help="Reduce only records with a good signature by a key in KEYRING "
+             "(exported public keys, armoured or binary, or a keyring file).",
+    )(func)
+
+
+def _warn_explain(message: str) -> None:
+    click.echo(f"explain: {message}", err=True)
+
+
+def open_gpg(app: App, trusted: str | None) -> gpg.Gpg:
+    """The gpg to verify with: confined to ``trusted`` if given; removed when the command ends."""
+    program = gpg_program(git_config(app), app.user_config())
+    tool = gpg.trusted(trusted, program) if trusted else gpg.Gpg(program)
+    click.get_current_context().call_on_close(tool.close)
+    return tool
+
+
+def trust_applier(app: App, trusted: str | None, explain: bool) -> Callable[[Store], None] | None:
+    """With ``trusted``: a function that makes a store count only trusted signed records."""
+    if not trusted:
+        return None
+    tool = open_gpg(app, trusted)
+    report = _warn_explain if explain else _silent
+
+    def apply(store: Store) -> None:
+        store.record_filter = TrustPolicy(tool.verify, store.config.hasher, tool.fingerprint, report)
+
+    return apply
+
+
+def trusted_store(app: App, rev: str | None, trusted: str | None, explain: bool) -> Store:
+    """The store for a read command; with ``trusted``, only trusted signed records count."""
+    store = app.store(rev)
+    apply = trust_applier(app, trusted, explain)
+    if apply is not None:
+        apply(store)
+    return store
+
+
+def _silent(message: str) -> None:
+    pass
+
+
+def sign_options(func: F) -> F:
+    """``-s/--sign/--no-sign`` and ``--signing-key KEY`` for commands that write records."""
+    func = click.option(
+        "--signing-key", metavar="KEY",
+        help="Sign with this gpg key (implies --sign; default: git config user.signingkey).",
+    )(func)
+    return click.option(
+        "-s", "--sign/--no-sign", default=None,
+        help="Sign the record with gpg (default: git config sit.sign).",
+    )(func)
+
+
+def record_signer(app: App, sign: bool | None, signing_key: str | None) -> Sign | None:
+    """The signer for a new record, or None when it is not to be signed."""
+    settings = signing_settings(sign, signing_key, git_config(app), app.user_config())
+    return signer(settings) if settings.enabled else None
+
+
+def verifications(store: Store, records: list[Record], verify: Verify,
+                  memo: dict[str, Verification]) -> Iterator[tuple[Record, Verification]]:
+    """Each record with its verification (memoised by record ID)."""
+    for record in records:
+        if record.id not in memo:
+            memo[record.id] = verify_record(record.files, verify, store.config.hasher)
+        yield record, memo[record.id]
+
+
+@cli.command()
+@click.argument("items", nargs=-1, metavar="[ITEM]...")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per record.")
+@click.option("--trusted", metavar="KEYRING", type=click.Path(dir_okay=False),
+              help="Verify against the keys in KEYRING only.")
+@rev_option
+@pass_app
+def verify(app: App, items: tuple[str, ...], as_json: bool, trusted: str | None,
+           rev: str | None) -> None:
+    """List each record's signature: unsigned, good (variant, key, signer) or bad (exit 1)."""
+    store = app.store(rev)
+    tool = open_gpg(app, trusted)
+    memo: dict[str, Verification] = {}
+    groups: list[tuple[str | None, list[Record]]]
+    if items:
+        groups = [(i, store.item_records(i)) for i in (store.resolve_item(x) for x in items)]
+    else:
+        groups = [(None, store.repository_records()[0])]
+    any_bad = False
+    for item_id, records in groups:
+        for record, v in verifications(store, records, tool.verify, memo):
+            any_bad = any_bad or v.status == BAD
+            if as_json:
+                echo_values([{"item": item_id, "record": record.id,
+                              "verification": verification_json(v)}])
+            else:
+                click.echo(" ".join(x for x in (item_id, record.id, describe(v)) if x))
+    if any_bad:
+        raise SystemExit(1)

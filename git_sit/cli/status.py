@@ -1,0 +1,118 @@
+"""Commands across refs: ``status`` (per branch and tag) and ``diff`` (between two revisions)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from git_sit.cli.base import App, cli, pass_app
+from git_sit.cli.sign import trust_applier, trust_options
+from git_sit.errors import SitError
+from git_sit.refstore import (
+    DictMemo,
+    RefReader,
+    RefStore,
+    item_union,
+    states_by_ref,
+    store_changes,
+)
+from git_sit.status import (
+    counts,
+    diff_json,
+    differing,
+    labels,
+    overview_json,
+    resolve_prefix,
+    select_refs,
+    sort_changes,
+    status_table,
+)
+from git_sit.storage import RefKind
+from git_sit.tables import diff_lines, item_lines, overview_lines
+
+
+def _echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def _reader(app: App, trusted: str | None, explain: bool) -> RefReader:
+    reader = RefReader.discover(app.cwd, app.options())
+    reader.configure = trust_applier(app, trusted, explain)
+    return reader
+
+
+def _ref_stores(
+    reader: RefReader, patterns: tuple[str, ...], remotes: bool, tags: bool,
+) -> list[RefStore]:
+    kinds = [RefKind.BRANCH, *([RefKind.REMOTE] if remotes else []), *([RefKind.TAG] if tags else [])]
+    refs = reader.refs(kinds)
+    chosen = set(select_refs([ref.name for ref in refs], patterns))
+    refs = [ref for ref in refs if ref.name in chosen]
+    if not refs:
+        raise SitError("no branch or tag to examine; check --refs, --remotes and --tags.")
+    return reader.ref_stores(refs)
+
+
+@cli.command()
+@click.argument("items", nargs=-1, metavar="[ITEM]...")
+@click.option("--refs", "patterns", multiple=True, metavar="PATTERN",
+              help="Only refs matching this fnmatch pattern (full or short name); repeatable.")
+@click.option("--remotes", is_flag=True, help="Include remote-tracking branches.")
+@click.option("--tags/--no-tags", default=True, show_default=True, help="Include tags.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@trust_options
+@pass_app
+def status(
+    app: App, items: tuple[str, ...], patterns: tuple[str, ...], remotes: bool, tags: bool,
+    as_json: bool, trusted: str | None, explain: bool,
+) -> None:
+    """The state of ITEMs (or counts and differing items) on every branch and tag.
+
+    Reads each ref's tree from git objects: nothing is checked out. An item whose
+    records are the same on several refs is reduced only once.
+    """
+    reader = _reader(app, trusted, explain)
+    ref_stores = _ref_stores(reader, patterns, remotes, tags)
+    current = reader.current_branch()
+    names = labels([rs.name for rs in ref_stores])
+    memo = DictMemo()
+    union = item_union(ref_stores)
+    if items:
+        where = f"any of the {len(ref_stores)} refs examined"
+        wanted = list(dict.fromkeys(resolve_prefix(text, union, where) for text in items))
+        states = states_by_ref(ref_stores, wanted, memo)
+        if as_json:
+            _echo_json(status_table(states))
+            return
+        blocks = [item_lines(item, states[item], names, current) for item in wanted]
+        click.echo("\n\n".join("\n".join(block) for block in blocks))
+        return
+    states = states_by_ref(ref_stores, union, memo)
+    table = status_table(states)
+    ref_counts = counts([rs.name for rs in ref_stores], table)
+    if as_json:
+        _echo_json(overview_json(ref_counts, current, table))
+        return
+    click.echo("\n".join(overview_lines(ref_counts, names, current, differing(table), states)))
+
+
+@cli.command()
+@click.argument("rev1", metavar="REV1")
+@click.argument("rev2", metavar="REV2")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@trust_options
+@pass_app
+def diff(app: App, rev1: str, rev2: str, as_json: bool, trusted: str | None, explain: bool) -> None:
+    """Items that appeared, were closed, reopened, changed or disappeared from REV1 to REV2."""
+    reader = _reader(app, trusted, explain)
+    before, after = reader.rev_store(rev1), reader.rev_store(rev2)
+    if before is None and after is None:
+        raise SitError(f"no SIT repository (.sit) at {rev1} or {rev2}.")
+    changes = sort_changes(store_changes(before, after, DictMemo()))
+    if as_json:
+        _echo_json(diff_json(rev1, rev2, changes))
+    elif changes:
+        click.echo("\n".join(diff_lines(changes)))
+

@@ -1,0 +1,369 @@
+"""The inbox rules (SIT-FORMAT §8.3 rule 4): a commit may only add new, valid records.
+
+Pure: a commit is judged from the list of paths that differ from one parent
+(``Change``) and two read-only snapshots (the parent's tree and the commit's tree)
+that answer "what is at this path", "which files are below this directory" and
+"what are this blob's bytes and size". Every difference must be an allowed
+addition inside a configured SIT repository path ``P``: a whole new record
+directory ``P/records/<split_path(ID)>/`` that hashes to ``ID`` with the parent's
+``config.json``; a link file ``P/items/<ITEM>/<ID>`` with SIT's exact content that
+points at a record present and valid in the commit; or, in a legacy (non
+flat-records) repository, a whole new record directory ``P/items/<ITEM>/<ID>/``.
+Anything else becomes a ``Violation``. Nothing here touches git or the disk.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from git_sit.config import RepoConfig, parse_config
+from git_sit.errors import InvalidConfig
+from git_sit.record import (
+    Hasher,
+    compute_id,
+    encode_id,
+    is_record_id,
+    link_content,
+    normalise_name,
+    split_path,
+)
+from git_sit.view import is_utf8_name
+
+MODE_TREE = 0o040000
+MODE_FILE = 0o100644
+MODE_EXECUTABLE = 0o100755
+MODE_SYMLINK = 0o120000
+MODE_SUBMODULE = 0o160000
+
+UUID_PATTERN = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+DEFAULT_MAX_BLOB = 10 * 1024 * 1024
+DEFAULT_MAX_RECORDS = 10_000
+
+_MODE_NAMES = {MODE_EXECUTABLE: "an executable file", MODE_SYMLINK: "a symlink",
+               MODE_SUBMODULE: "a submodule", MODE_TREE: "a directory"}
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A tree entry: its git mode and object ID."""
+
+    mode: int
+    oid: str
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One path that differs between the parent and the commit (``None`` = absent there)."""
+
+    path: str
+    old: Entry | None
+    new: Entry | None
+
+
+class Snapshot(Protocol):
+    """A read-only view of one commit's tree, by '/'-separated path from the root."""
+
+    def entry(self, path: str) -> Entry | None:
+        """The entry (file, tree, symlink, submodule) at ``path``, or ``None``."""
+        ...
+
+    def files(self, path: str) -> list[tuple[str, Entry]]:
+        """Every non-tree entry below the tree at ``path``, with names relative to it."""
+        ...
+
+    def read(self, entry: Entry) -> bytes:
+        """A blob's bytes."""
+        ...
+
+    def size(self, entry: Entry) -> int:
+        """A blob's size in bytes, without reading it if possible."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """A path that breaks the rules, and why."""
+
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        text = f"{self.path}: {self.reason}" if self.path else self.reason
+        # Paths that are not UTF-8 arrive as surrogates; show them without failing to print.
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """The configurable part of the rules (``sit.inbox.*``)."""
+
+    sit_paths: tuple[str, ...] = (".sit",)
+    item_pattern: re.Pattern[str] = re.compile(UUID_PATTERN)
+    max_blob: int = DEFAULT_MAX_BLOB
+    max_records: int = DEFAULT_MAX_RECORDS
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What one commit does relative to one parent: its violations and its new record IDs."""
+
+    violations: tuple[Violation, ...]
+    records: frozenset[str]
+
+
+@dataclass(slots=True)
+class _NewRecord:
+    """A record directory that appears in the commit, with its added entries."""
+
+    repo: str
+    path: str
+    record_id: str
+    item: str | None = None
+    files: list[tuple[str, Entry]] = field(default_factory=list)
+
+
+def join(*parts: str) -> str:
+    """Join path parts, dropping empty ones (the repository path ``.`` is the root)."""
+    return "/".join(p for p in parts if p)
+
+
+def repo_of(path: str, sit_paths: Iterable[str]) -> tuple[str, list[str]] | None:
+    """The SIT repository a path belongs to (longest match by components) and the rest of it."""
+    parts = path.split("/")
+    best: list[str] | None = None
+    for repo in sit_paths:
+        prefix = [] if repo in ("", ".") else repo.split("/")
+        inside = parts[: len(prefix)] == prefix and len(parts) > len(prefix)
+        if inside and (best is None or len(prefix) > len(best)):
+            best = prefix
+    return None if best is None else ("/".join(best), parts[len(best):])
+
+
+def id_length(config: RepoConfig) -> int:
+    """The length of a record ID in a repository (for the depth of ``records/``)."""
+    return _encoded_length(config.digest_size)
+
+
+@functools.cache
+def _encoded_length(digest_size: int) -> int:
+    return len(encode_id(bytes(digest_size)))
+
+
+class _Judge:
+    """Judges one commit against one parent; collects violations and new records."""
+
+    def __init__(self, parent: Snapshot, commit: Snapshot, rules: Rules) -> None:
+        self.parent, self.commit, self.rules = parent, commit, rules
+        self.violations: list[Violation] = []
+        self.records: dict[str, _NewRecord] = {}
+        self.links: list[tuple[str, str, str, Entry, str]] = []
+        self.configs: dict[str, RepoConfig | None] = {}
+        self.oversize: set[str] = set()
+        self.valid: dict[str, bool] = {}
+        self.existing: dict[str, bool] = {}
+
+    def flag(self, path: str, reason: str) -> None:
+        self.violations.append(Violation(path, reason))
+
+    def config(self, repo: str, path: str) -> RepoConfig | None:
+        """The parent's ``config.json`` of ``repo``; flags ``path`` if it is missing or invalid."""
+        if repo not in self.configs:
+            self.configs[repo] = self._load_config(repo)
+        config = self.configs[repo]
+        if config is None:
+            where = join(repo, "config.json")
+            self.flag(path, f"no valid SIT repository here in the parent commit ({where})")
+        return config
+
+    def _load_config(self, repo: str) -> RepoConfig | None:
+        entry = self.parent.entry(join(repo, "config.json"))
+        if entry is None or entry.mode not in (MODE_FILE, MODE_EXECUTABLE):
+            return None
+        try:
+            return parse_config(self.parent.read(entry))
+        except InvalidConfig:
+            return None
+
+    def change(self, change: Change) -> None:
+        """Classify one difference."""
+        path, old, new = change.path, change.old, change.new
+        if old is not None:
+            if new is None:
+                self.flag(path, "deleted; existing files may not be removed")
+            elif old.oid == new.oid:
+                self.flag(path, f"mode changed from {old.mode:o} to {new.mode:o}; "
+                                "existing files may not change")
+            else:
+                self.flag(path, "modified; existing files may not change")
+            return
+        if new is None:
+            return
+        located = repo_of(path, self.rules.sit_paths)
+        if located is None:
+            paths = ", ".join(self.rules.sit_paths)
+            self.flag(path, f"outside the SIT repositories ({paths})")
+            return
+        repo, rel = located
+        if new.mode in (MODE_FILE, MODE_EXECUTABLE):
+            self._check_size(path, new)
+        if rel[0] == "records":
+            self._record_file(repo, rel, path, new)
+        elif rel[0] == "items":
+            self._item_entry(repo, rel, path, new)
+        else:
+            self.flag(path, f"outside {join(repo, 'records')} and {join(repo, 'items')}")
+
+    def _check_size(self, path: str, entry: Entry) -> None:
+        size = self.commit.size(entry)
+        if size > self.rules.max_blob:
+            self.oversize.add(path)
+            self.flag(path, f"blob of {size} bytes is larger than the limit of {self.rules.max_blob} bytes")
+
+    def _record_file(self, repo: str, rel: list[str], path: str, entry: Entry) -> None:
+        config = self.config(repo, path)
+        if config is None:
+            return
+        depth = (id_length(config) + 1) // 2
+        if len(rel) <= depth + 1:
+            self.flag(path, f"not inside a record directory {join(repo, 'records')}/<split ID>/<ID>/")
+            return
+        record_id = rel[depth]
+        record_path = join(repo, *rel[: depth + 1])
+        self._add_record_file(repo, record_path, record_id, path, entry)
+
+    def _add_record_file(self, repo: str, record_path: str, record_id: str, path: str,
+                         entry: Entry, item: str | None = None) -> None:
+        record = self.records.setdefault(record_path, _NewRecord(repo, record_path, record_id, item))
+        record.files.append((path[len(record_path) + 1:], entry))
+
+    def _item_entry(self, repo: str, rel: list[str], path: str, entry: Entry) -> None:
+        if len(rel) < 3:
+            self.flag(path, f"not a record link {join(repo, 'items')}/<ITEM>/<ID>")
+            return
+        config = self.config(repo, path)
+        if config is None:
+            return
+        item = rel[1]
+        if len(rel) == 3:
+            self.links.append((repo, item, rel[2], entry, path))
+        elif config.flat_records:
+            self.flag(path, f"record directories belong in {join(repo, 'records')} (flat-records)")
+        else:
+            self._add_record_file(repo, join(repo, *rel[:3]), rel[2], path, entry, item)
+
+    def _check_item_name(self, repo: str, item: str, path: str) -> bool:
+        if self.rules.item_pattern.fullmatch(item):
+            return True
+        existing = self.parent.entry(join(repo, "items", item))
+        if existing is not None and existing.mode == MODE_TREE:
+            return True
+        pattern = self.rules.item_pattern.pattern
+        self.flag(path, f"item ID {item!r} does not match the item-ID pattern {pattern!r}")
+        return False
+
+    def finish(self) -> Verdict:
+        """Check the collected record directories and links, then return the verdict."""
+        for record in self.records.values():
+            self._check_new_record(record)
+        for repo, item, name, entry, path in self.links:
+            self._check_link(repo, item, name, entry, path)
+        new_ids = frozenset(r.record_id for r in self.records.values() if self.valid.get(r.path))
+        return Verdict(tuple(self.violations), new_ids)
+
+    def _check_new_record(self, record: _NewRecord) -> None:
+        self.valid[record.path] = False
+        config = self.configs.get(record.repo)
+        assert config is not None  # records are only collected once the config has loaded
+        if not self._record_place_ok(record, config):
+            return
+        if record.item is not None and not self._check_item_name(record.repo, record.item, record.path):
+            return
+        ok = True
+        for name, entry in record.files:
+            ok &= self._record_entry_ok(record, name, entry)
+        if not any(name.startswith(".type/") and len(name) > 6 for name, _ in record.files):
+            self.flag(record.path, "record has no .type/* file")
+            ok = False
+        if not ok or any(join(record.path, n) in self.oversize for n, _ in record.files):
+            return
+        actual = compute_id([(n, self.commit.read(e)) for n, e in record.files], config.hasher)
+        if actual != record.record_id:
+            self.flag(record.path, f"record content hashes to {actual}, not to its directory name")
+            return
+        self.valid[record.path] = True
+
+    def _record_place_ok(self, record: _NewRecord, config: RepoConfig) -> bool:
+        rid = record.record_id
+        if not is_record_id(rid) or len(rid) != id_length(config):
+            self.flag(record.path, f"{rid!r} is not a record ID of this repository")
+            return False
+        records_dir = join(record.repo, "records")
+        if record.path.startswith(records_dir + "/") and record.path != join(records_dir, split_path(rid)):
+            self.flag(record.path, f"split directories do not match the record ID (expected "
+                                   f"{join(records_dir, split_path(rid))})")
+            return False
+        if self.parent.entry(record.path) is not None:
+            for name, _ in record.files:
+                self.flag(join(record.path, name), "file added to an existing record")
+            return False
+        return True
+
+    def _record_entry_ok(self, record: _NewRecord, name: str, entry: Entry) -> bool:
+        path = join(record.path, name)
+        if entry.mode != MODE_FILE:
+            what = _MODE_NAMES.get(entry.mode, f"mode {entry.mode:o}")
+            self.flag(path, f"{what}; record files must be regular files (mode 100644)")
+            return False
+        if not is_utf8_name(name):
+            self.flag(path, "file name is not valid UTF-8")
+            return False
+        if "\\" in name or normalise_name(name) != name:
+            self.flag(path, "file name contains '\\' or is not normalised")
+            return False
+        return True
+
+    def _check_link(self, repo: str, item: str, name: str, entry: Entry, path: str) -> None:
+        config = self.configs.get(repo)
+        assert config is not None
+        if entry.mode != MODE_FILE:
+            what = _MODE_NAMES.get(entry.mode, f"mode {entry.mode:o}")
+            self.flag(path, f"{what}; link files must be regular files (mode 100644)")
+            return
+        if not is_record_id(name) or len(name) != id_length(config):
+            self.flag(path, f"{name!r} is not a record ID of this repository")
+            return
+        if not self._check_item_name(repo, item, path) or path in self.oversize:
+            return  # an oversized link file is already reported and is not read
+        expected = link_content(name)
+        if self.commit.read(entry) != expected:
+            self.flag(path, f"link content must be exactly {expected.decode()}")
+            return
+        target = join(repo, "records", split_path(name))
+        if target in self.valid:
+            return  # a record new in this commit: its own checks report any problem
+        if target not in self.existing:
+            self.existing[target] = self._existing_record_ok(target, name, config.hasher)
+        if not self.existing[target]:
+            self.flag(path, f"links to {target}, which is missing or does not verify")
+
+    def _existing_record_ok(self, target: str, record_id: str, hasher: Hasher) -> bool:
+        entry = self.commit.entry(target)
+        if entry is None or entry.mode != MODE_TREE:
+            return False
+        files = self.commit.files(target)
+        if any(e.mode not in (MODE_FILE, MODE_EXECUTABLE) or not is_utf8_name(n) for n, e in files):
+            return False
+        return compute_id([(normalise_name(n), self.commit.read(e)) for n, e in files], hasher) == record_id
+
+
+def check_commit(parent: Snapshot, commit: Snapshot, changes: Iterable[Change],
+                 rules: Rules = Rules()) -> Verdict:
+    """Judge every difference between a parent's tree and a commit's tree (§8.3 rule 4)."""
+    judge = _Judge(parent, commit, rules)
+    for change in changes:
+        judge.change(change)
+    return judge.finish()

@@ -1,0 +1,111 @@
+"""Committing new files onto a branch without a work tree or index (``--on BRANCH``).
+
+The new tree is the branch's tree plus the given files; only the trees along the
+new paths are rebuilt, so the work is proportional to what is added. An existing
+path must already hold the same bytes (a record with the same ID is the same
+record) or the commit is refused. The branch moves with a compare-and-swap: if
+someone else moved it since we read it, nothing is lost and the write fails.
+Works in bare repositories; refuses a branch checked out in any work tree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pygit2
+
+from git_sit.errors import SitError, WriteError
+from git_sit.storage.repo import GitRepo
+
+HEADS = "refs/heads/"
+Nested = dict[str, Any]
+
+
+def branch_ref_name(branch: str) -> str:
+    """``main`` or ``refs/heads/main`` → ``refs/heads/main``; anything else is refused."""
+    name = branch if branch.startswith(HEADS) else HEADS + branch
+    if branch in ("", "HEAD") or not pygit2.reference_is_valid_name(name):
+        raise SitError(f"{branch!r} is not a branch name; --on takes a branch (refs/heads/...).")
+    return name
+
+
+class BranchMoved(WriteError):
+    """The branch moved between reading it and writing to it; nothing was changed."""
+
+
+class BranchWriter:
+    """One branch, pinned at the commit it had when opened; ``commit`` moves it by CAS."""
+
+    def __init__(self, git: GitRepo, branch: str) -> None:
+        self.git = git
+        self.name = branch_ref_name(branch)
+        self.branch = self.name[len(HEADS):]
+        repo = git.repo
+        try:
+            self._ref = repo.references[self.name]
+        except KeyError:
+            raise SitError(f"no branch {self.branch!r} in this repository.") from None
+        if self._ref.type != pygit2.enums.ReferenceType.DIRECT:
+            raise SitError(f"branch {self.branch!r} is a symbolic reference; name its target.")
+        self.tip = str(self._ref.target)
+        if repo.branches.local[self.branch].is_checked_out():  # in any work tree
+            raise SitError(
+                f"branch {self.branch!r} is checked out; write without --on (records are "
+                "staged in the work tree) or name another branch."
+            )
+
+    def commit(self, files: Mapping[str, bytes], message: str) -> str:
+        """Commit ``files`` (path → bytes) on top of the branch; return the new commit ID."""
+        repo = self.git.repo
+        parent = repo[pygit2.Oid(hex=self.tip)].peel(pygit2.Commit)
+        tree = _build(repo, parent.tree, _nest(files), "")
+        signature = identity(self.git)
+        oid = repo.create_commit(None, signature, signature, message, tree, [parent.id])
+        try:
+            self._ref.set_target(oid, f"git sit: {message.splitlines()[0]}")
+        except pygit2.GitError as exc:
+            raise BranchMoved(
+                f"branch {self.branch!r} moved while the records were written ({exc}); "
+                "nothing was changed, run the command again."
+            ) from None
+        return str(oid)
+
+
+def identity(git: GitRepo) -> pygit2.Signature:
+    """Author and committer: ``user.name``/``user.email`` from git config, now."""
+    name, email = git.config_value("user.name"), git.config_value("user.email")
+    if not name or not email:
+        raise SitError("set git config user.name and user.email to commit with --on.")
+    return pygit2.Signature(name, email)
+
+
+def _nest(files: Mapping[str, bytes]) -> Nested:
+    root: Nested = {}
+    for path, data in files.items():
+        *dirs, name = path.split("/")
+        node = root
+        for part in dirs:
+            node = node.setdefault(part, {})
+        node[name] = data
+    return root
+
+
+def _build(repo: pygit2.Repository, base: pygit2.Tree | None, nested: Nested, where: str) -> pygit2.Oid:
+    builder = repo.TreeBuilder(base) if base is not None else repo.TreeBuilder()
+    for name, value in nested.items():
+        existing = base[name] if base is not None and name in base else None
+        path = where + name
+        if isinstance(value, dict):
+            if existing is not None and not isinstance(existing, pygit2.Tree):
+                raise WriteError(f"{path} exists on the branch and is not a directory.")
+            sub = _build(repo, existing, value, path + "/")
+            builder.insert(name, sub, pygit2.enums.FileMode.TREE)
+            continue
+        blob = repo.create_blob(value)
+        if existing is not None:
+            if existing.id == blob and existing.filemode == pygit2.enums.FileMode.BLOB:
+                continue  # the same record again: records are content-addressed
+            raise WriteError(f"{path} already exists on the branch; records are never overwritten.")
+        builder.insert(name, blob, pygit2.enums.FileMode.BLOB)
+    return builder.write()

@@ -1,0 +1,91 @@
+"""Listing a repository's refs with their root trees, for reading every branch and tag at once.
+
+Local branches, tags and remote-tracking branches are listed by full ref name.
+Annotated (and nested) tags are peeled to the commit or tree they name; a tag of
+a blob, or a ref whose object is missing, cannot hold a SIT repository and is
+skipped with a warning. Symbolic refs (``refs/remotes/origin/HEAD``) are skipped:
+their target is listed on its own. Nothing is checked out; bare repositories work
+the same way.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+
+import pygit2
+
+from git_sit.storage.gitview import node_of
+from git_sit.storage.repo import GitRepo
+from git_sit.view import Node
+
+
+class RefKind(enum.Enum):
+    """Which namespace a ref lives in."""
+
+    BRANCH = "refs/heads/"
+    TAG = "refs/tags/"
+    REMOTE = "refs/remotes/"
+
+
+@dataclass(frozen=True, slots=True)
+class GitRef:
+    """One ref: its full name, its kind, the commit (or tree) it peels to and that root tree."""
+
+    name: str
+    kind: RefKind
+    target: str
+    root: Node
+
+
+def _kind_of(name: str) -> RefKind | None:
+    for kind in RefKind:
+        if name.startswith(kind.value):
+            return kind
+    return None
+
+
+def _peel(repo: pygit2.Repository, ref: pygit2.Reference) -> tuple[str, pygit2.Tree] | str:
+    """The commit (or tree) ID and root tree a ref names, or why it cannot be read."""
+    try:
+        obj = repo[ref.target]
+    except (KeyError, ValueError, pygit2.GitError):
+        return f"object {ref.target} is missing"
+    try:
+        tree = obj.peel(pygit2.Tree)
+    except (ValueError, pygit2.GitError, pygit2.InvalidSpecError):
+        return "it points at neither a commit nor a tree"
+    try:
+        target = str(obj.peel(pygit2.Commit).id)
+    except (ValueError, pygit2.GitError, pygit2.InvalidSpecError):
+        target = str(tree.id)
+    return target, tree
+
+
+def list_refs(
+    repo: GitRepo, kinds: Collection[RefKind], warn: Callable[[str], None],
+) -> list[GitRef]:
+    """The repository's refs of the given kinds, sorted by kind (as listed) then name."""
+    found: list[GitRef] = []
+    for ref in repo.repo.references.iterator():
+        kind = _kind_of(ref.name)
+        if kind is None or kind not in kinds or ref.type != pygit2.enums.ReferenceType.DIRECT:
+            continue
+        peeled = _peel(repo.repo, ref)
+        if isinstance(peeled, str):
+            warn(f"ref {ref.name} skipped: {peeled}.")
+            continue
+        target, tree = peeled
+        found.append(GitRef(ref.name, kind, target, node_of(tree, "")))
+    order = {kind: index for index, kind in enumerate(kinds)}
+    return sorted(found, key=lambda r: (order[r.kind], r.name))
+
+
+def current_branch(repo: GitRepo) -> str | None:
+    """The full name of the branch HEAD points at (even if unborn); ``None`` when detached."""
+    head = repo.repo.references.get("HEAD")
+    if head is None or head.type != pygit2.enums.ReferenceType.SYMBOLIC:
+        return None
+    target = head.target
+    return target if isinstance(target, str) else None

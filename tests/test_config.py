@@ -1,0 +1,47 @@
+"""config.json parsing (SIT-FORMAT §1.3)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from git_sit.config import DEFAULT_CONFIG_BYTES, parse_config
+from git_sit.errors import InvalidConfig
+from git_sit.record import compute_id
+
+
+def test_default_bytes_are_sits():
+    assert DEFAULT_CONFIG_BYTES.endswith(b"}") and not DEFAULT_CONFIG_BYTES.endswith(b"\n")
+    assert list(json.loads(DEFAULT_CONFIG_BYTES)) == [
+        "hashing_algorithm", "encoding", "id_generator", "version", "features"]
+    assert json.dumps(json.loads(DEFAULT_CONFIG_BYTES), indent=2).encode() == DEFAULT_CONFIG_BYTES
+
+
+def test_fixture_config_is_byte_identical_to_default(fixture_dir):
+    assert (fixture_dir / ".sit" / "config.json").read_bytes() == DEFAULT_CONFIG_BYTES
+
+
+@pytest.mark.parametrize(("text", "digest", "size", "flat"), [
+    (DEFAULT_CONFIG_BYTES.decode(), "blake2b", 20, True),
+    ("{}", "blake2b", 20, False),
+    ('{"hashing_algorithm": "sha1", "features": []}', "sha1", 20, False),
+    ('{"hashing_algorithm": {"blake2b": {"size": 32}}}', "blake2b", 32, False),
+])
+def test_parse(text, digest, size, flat):
+    config = parse_config(text.encode())
+    assert (config.digest, config.digest_size, config.flat_records) == (digest, size, flat)
+
+
+def test_hasher_follows_config():
+    sha1 = parse_config(b'{"hashing_algorithm": "sha1"}')
+    assert compute_id([("test", b"hello")], sha1.hasher) == "HI6ZIBPLSDVLIJORGNF3EQ4UB4YFW6CS"
+
+
+@pytest.mark.parametrize("text", [
+    "not json", "[]", '{"hashing_algorithm": "md5"}', '{"hashing_algorithm": {"blake2b": {"size": 65}}}',
+    '{"encoding": "base64"}', '{"version": "2"}', '{"features": "flat-records"}', b"\xff".decode("latin1"),
+])
+def test_invalid(text):
+    with pytest.raises(InvalidConfig):
+        parse_config(text.encode())

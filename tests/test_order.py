@@ -1,0 +1,41 @@
+"""Ordering by generations with ascending-ID ties (SIT-FORMAT §5.2), table-driven."""
+
+from __future__ import annotations
+
+import pytest
+
+from git_sit.order import flatten, generations, leaves
+
+CASES = [
+    ("empty", {}, []),
+    ("single", {"A": set()}, [["A"]]),
+    ("chain", {"C": {"B"}, "B": {"A"}, "A": set()}, [["A"], ["B"], ["C"]]),
+    ("ties sorted by id", {"B": set(), "A": set(), "C": {"A"}}, [["A", "B"], ["C"]]),
+    ("dangling parent ignored", {"A": {"ZZZ"}, "B": {"A"}}, [["A"], ["B"]]),
+    ("cross-item parent makes a root", {"X": {"OTHER"}, "Y": set()}, [["X", "Y"]]),
+    ("longest path decides", {"A": set(), "B": {"A"}, "C": {"A", "B"}}, [["A"], ["B"], ["C"]]),
+    ("join of two branches", {"A": set(), "B": {"A"}, "C": {"A"}, "D": {"B", "C"}},
+     [["A"], ["B", "C"], ["D"]]),
+    ("cycle never emitted", {"A": {"B"}, "B": {"A"}, "C": set()}, [["C"]]),
+    ("self parent never emitted", {"A": {"A"}, "B": set()}, [["B"]]),
+    ("4b16df8e vector", {"LGIJ": {"ZJE4"}, "2MEY": {"LGIJ"}, "NBO7": {"2MEY"}},
+     [["LGIJ"], ["2MEY"], ["NBO7"]]),
+    ("0a5c8b68 vector", {"46ZI": set(), "V7XC": {"46ZI"}, "JRJK": {"V7XC"}, "IS6J": {"V7XC"}},
+     [["46ZI"], ["V7XC"], ["IS6J", "JRJK"]]),
+]
+
+
+@pytest.mark.parametrize(("parents", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_generations(parents, expected):
+    assert generations(parents) == expected
+    assert flatten(generations(parents)) == [r for g in expected for r in g]
+
+
+@pytest.mark.parametrize(("parents", "expected"), [
+    ({"A": set()}, ["A"]),
+    ({"A": set(), "B": {"A"}, "C": {"A"}}, ["B", "C"]),
+    ({"A": set(), "B": {"A"}, "C": {"B"}}, ["C"]),
+    ({"A": {"OTHER"}, "B": set()}, ["A", "B"]),
+])
+def test_leaves(parents, expected):
+    assert leaves(parents) == expected
