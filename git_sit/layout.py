@@ -10,6 +10,8 @@ so one bad record does not hide the others.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -21,6 +23,8 @@ ITEM_DIRS = ("items", "issues")
 RECORDS_DIR = "records"
 MAX_LINK_DEPTH = 8
 LINK_WHITESPACE = " \t\r\n\v\f\ufeff"
+# Every 32-character string over the base32 alphabet decodes to 20 bytes with no spare bits.
+_ID32 = re.compile("[A-Z2-7]{32}")
 
 ItemDir = tuple[str, Node]
 
@@ -40,11 +44,18 @@ class Problem:
 
 @dataclass(slots=True)
 class ItemEntries:
-    """An item's record directories by record ID, and what could not be resolved."""
+    """An item's record directories by record ID, and what could not be resolved.
+
+    ``simple`` stays true while every entry is a record directory inside the item or a
+    link file whose resolution consulted only the canonical ``records/<split>`` path
+    (and found a directory there, or nothing): then the item's directories plus the
+    ``records/XX/YY`` subtrees holding those paths fix the result (see ``bucket_key``).
+    """
 
     nodes: dict[str, Node] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     keys: list[str] = field(default_factory=list)
+    simple: bool = True
 
 
 class Layout:
@@ -53,6 +64,10 @@ class Layout:
     def __init__(self, view: View, root: Node) -> None:
         self.view = view
         self.root = root
+        # records/XX subtrees, held: every record lookup starts below one of them, and
+        # libgit2 does not cache trees as large as records/ (over 4 KiB), so without
+        # this each lookup would parse the whole records/ tree again.
+        self._held: dict[str, Node | None] = {}
 
     def file(self, path: str) -> bytes | None:
         """A file's bytes by path inside the repository, or ``None`` if absent."""
@@ -73,55 +88,103 @@ class Layout:
                     result.setdefault(node.name, []).append((parent, node))
         return dict(sorted(result.items()))
 
-    def item_entries(self, item_id: str, dirs: list[ItemDir]) -> ItemEntries:
-        """Resolve every record entry of an item's directories."""
+    def list_item(self, dirs: list[ItemDir]) -> list[list[Node]]:
+        """The entries of each of an item's directories."""
+        return [self.view.children(directory) for _, directory in dirs]
+
+    def item_entries(self, item_id: str, dirs: list[ItemDir],
+                     listed: list[list[Node]] | None = None) -> ItemEntries:
+        """Resolve every record entry of an item's directories (``listed``: ``list_item``'s result)."""
         entries = ItemEntries()
-        for parent, directory in dirs:
+        if listed is None:
+            listed = self.list_item(dirs)
+        for (parent, directory), children in zip(dirs, listed, strict=True):
             if directory.key:
                 entries.keys.append(directory.key)
             base = [parent, directory.name]
-            for node in self.view.children(directory):
-                if node.name in entries.nodes or not is_record_id(node.name):
+            for node in children:
+                if node.name in entries.nodes or not is_id(node.name):
                     continue
                 self._add_entry(entries, item_id, base, node)
         return entries
 
     def _add_entry(self, entries: ItemEntries, item_id: str, base: list[str], node: Node) -> None:
         try:
-            target = self._resolve_entry(base, node)
+            target = self._resolve_entry(base, node, entries)
         except (InvalidRecord, MissingObject) as exc:
             entries.problems.append(Problem(node.name, item_id, str(exc)))
+            entries.simple = False
             return
         if target is not None:
             entries.nodes[node.name] = target
 
-    def _resolve_entry(self, base: list[str], node: Node) -> Node | None:
+    def _resolve_entry(self, base: list[str], node: Node, entries: ItemEntries) -> Node | None:
         if node.kind is Kind.TREE:
             return node
         if node.kind is not Kind.FILE:
             return None
-        return self._resolve_link(base, node) or self.record_node(node.name)
+        target, direct = self._resolve_link(base, node)
+        if not direct:
+            entries.simple = False
+        return target or self.record_node(node.name)
 
-    def _resolve_link(self, base: list[str], link: Node) -> Node | None:
+    def _resolve_link(self, base: list[str], link: Node) -> tuple[Node | None, bool]:
+        """The link's target, and whether only the canonical path of its name was consulted."""
+        canonical_key, canonical = canonical_link(link.name)
+        direct = True
         for _ in range(MAX_LINK_DEPTH):
-            text = self.view.read(link).decode("utf-8", errors="replace").strip(LINK_WHITESPACE)
-            if not text or text.startswith(("/", "\\")) or text[1:3] in (":\\", ":/"):
-                return None  # absolute: not resolvable inside git, use the canonical place
-            parts = resolve_relative(base, text)
-            if parts is None:
-                raise InvalidRecord(f"link file points outside the repository ({text!r})")
-            target = self.view.lookup(self.root, "/".join(parts))
+            if len(base) == 2 and link.key is not None and link.key == canonical_key:
+                # Exactly what SIT writes (known blob ID): no need to read or parse it.
+                parts = canonical
+            else:
+                text = self.view.read(link).decode("utf-8", errors="replace").strip(LINK_WHITESPACE)
+                if not text or text.startswith(("/", "\\")) or text[1:3] in (":\\", ":/"):
+                    return None, direct  # absolute: not resolvable inside git, use the canonical place
+                found = resolve_relative(base, text)
+                if found is None:
+                    raise InvalidRecord(f"link file points outside the repository ({text!r})")
+                parts = found
+            direct = direct and parts == canonical
+            target = self.lookup_parts(parts)
             if target is None or target.kind not in (Kind.TREE, Kind.FILE):
-                return None
+                return None, direct
             if target.kind is Kind.TREE:
-                return target
-            base, link = parts[:-1], target
+                return target, direct
+            base, link, direct = parts[:-1], target, False
+            canonical_key, canonical = canonical_link(link.name)
         raise InvalidRecord("link files nest too deeply")
+
+    def lookup_parts(self, parts: list[str]) -> Node | None:
+        """The node at ``parts`` below the root; paths below ``records/XX/`` start from a held subtree."""
+        if len(parts) > 2 and parts[0] == RECORDS_DIR:
+            top = self._records_subtree(parts[1])
+            return self.view.lookup(top, "/".join(parts[2:])) if top is not None else None
+        return self.view.lookup(self.root, "/".join(parts))
+
+    def _records_subtree(self, name: str) -> Node | None:
+        if name not in self._held:
+            if "" not in self._held:
+                node = self.view.lookup(self.root, RECORDS_DIR)
+                self._held[""] = node if node is not None and node.kind is Kind.TREE else None
+            top = self._held[""]
+            node = self.view.lookup(top, name) if top is not None and name else None
+            self._held[name] = node if node is not None and node.kind is Kind.TREE else None
+        return self._held[name]
 
     def record_node(self, record_id: str) -> Node | None:
         """The canonical flat record directory of ``record_id``, if present."""
-        node = self.view.lookup(self.root, f"{RECORDS_DIR}/{split_path(record_id)}")
+        node = self.lookup_parts([RECORDS_DIR, *split_path(record_id).split("/")])
         return node if node is not None and node.kind is Kind.TREE else None
+
+    def bucket_key(self, record_id: str) -> str:
+        """The object ID of ``records/XX/YY`` holding ``record_id``'s canonical path ('-' if none).
+
+        With ``ItemEntries.simple``, these keys and the item directories' keys fix what the
+        item's entries resolve to, without looking the sixteen levels up.
+        """
+        top = self._records_subtree(record_id[:2])
+        node = self.view.lookup(top, record_id[2:4]) if top is not None else None
+        return (node.key or "-") if node is not None else "-"
 
     def repository_records(self) -> tuple[dict[str, Node], list[Problem]]:
         """Every record of the repository: canonical flat records plus legacy item records."""
@@ -153,6 +216,9 @@ class Layout:
 
     def read_record(self, record_id: str, node: Node) -> Record:
         """Read a record's files; ``InvalidRecord`` if git-sit cannot read it faithfully."""
+        read_files = getattr(self.view, "read_files", None)  # a view's faster walk, if it has one
+        if read_files is not None:
+            return Record(record_id, read_files(node))
         files: dict[str, bytes] = {}
         self._collect(node, "", files)
         return Record(record_id, files)
@@ -168,6 +234,21 @@ class Layout:
                 files[normalise_name(name)] = self.view.read(child)
             else:
                 raise InvalidRecord(f"{name} is a {child.kind.value}, not a regular file")
+
+
+def canonical_link(record_id: str) -> tuple[str, list[str]]:
+    """The git blob ID (SHA-1) of the link file SIT writes for ``record_id``, and its target."""
+    split = split_path(record_id)
+    data = f"../../{RECORDS_DIR}/{split}".encode("utf-8", "surrogateescape")
+    blob_id = hashlib.sha1(b"blob %d\0%s" % (len(data), data)).hexdigest()
+    return blob_id, [RECORDS_DIR, *split.split("/")]
+
+
+def is_id(name: str) -> bool:
+    """``is_record_id``, with a fast path for the usual 32-character IDs."""
+    if len(name) == 32:
+        return _ID32.fullmatch(name) is not None
+    return is_record_id(name)
 
 
 def resolve_relative(base: list[str], text: str) -> list[str] | None:

@@ -20,6 +20,7 @@ from git_sit.jsreduce import LazyReducers, select_reducers
 from git_sit.layout import Layout
 from git_sit.modules import Site, find_modules, parse_gitmodules, reducer_roots
 from git_sit.reduce import ReducerSet
+from git_sit.statecache import StateCache, cache_path
 from git_sit.storage import GitRepo, GitSubmodules
 from git_sit.store import Store, Warn, _ignore
 from git_sit.view import DiskView, Kind, Node, View
@@ -29,13 +30,14 @@ SIT_DIR = ".sit"
 
 @dataclass(frozen=True, slots=True)
 class Options:
-    """How to open the store: which revision, integrity checking, where warnings go, which reducers."""
+    """How to open the store: revision, integrity checking, where warnings go, reducers, the cache."""
 
     rev: str | None = None
     integrity: bool = True
     warn: Warn = _ignore
     reducers: str = "auto"
     limits: Limits = field(default_factory=Limits)
+    cache: bool = True
 
 
 def candidates(parts: list[str]) -> list[str]:
@@ -127,6 +129,8 @@ def store_of(found: Located, options: Options) -> Store:
     config = parse_config(layout.file("config.json") or b"", f"{found.display}/config.json")
     store = Store(layout, config, found.display, options.integrity, options.warn)
     store.reducers = repository_reducers(site, options)
+    if options.cache:
+        store.cache = StateCache(cache_path(found.repo.common_dir), options.warn)
     return store
 
 

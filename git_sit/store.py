@@ -9,16 +9,19 @@ skipped, as SIT skips records that fail integrity.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import json
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from git_sit import bulk
 from git_sit.config import RepoConfig
 from git_sit.errors import InvalidRecord, MissingObject, UnknownItem
-from git_sit.layout import ItemDir, Layout, Problem
+from git_sit.layout import ItemDir, ItemEntries, Layout, Problem
 from git_sit.order import flatten, generations, leaves
 from git_sit.record import Record
 from git_sit.reduce import NativeReducers, ReducerSet, State
+from git_sit.statecache import StateCache
 from git_sit.view import Node
 
 Warn = Callable[[str], None]
@@ -73,6 +76,8 @@ class Store:
     reducers: ReducerSet = field(default_factory=NativeReducers)
     record_filter: RecordFilter | None = None
     _items: dict[str, list[ItemDir]] | None = None
+    cache: StateCache | None = None
+    jobs: int | None = None
 
     def items(self) -> dict[str, list[ItemDir]]:
         """Item ID → directories, in ascending ID order."""
@@ -112,9 +117,16 @@ class Store:
             return None
         return " ".join(keys)
 
+    def item_entries(self, item_id: str) -> ItemEntries:
+        """Resolve an item's entries to record directories (nothing read yet)."""
+        return self.layout.item_entries(item_id, self.items()[item_id])
+
     def load_item(self, item_id: str) -> LoadedItem:
         """Read and verify all of an item's records."""
-        entries = self.layout.item_entries(item_id, self.items()[item_id])
+        return self.load_entries(item_id, self.item_entries(item_id))
+
+    def load_entries(self, item_id: str, entries: ItemEntries) -> LoadedItem:
+        """Read and verify the records of resolved entries (problems go to ``warn``)."""
         loaded = LoadedItem(item_id, keys=entries.keys)
         self._report(entries.problems)
         for record_id, node in sorted(entries.nodes.items()):
@@ -152,13 +164,31 @@ class Store:
         return leaves({rid: p & loaded.records.keys() for rid, p in loaded.parents().items()})
 
     def reduce(self, item_id: str) -> State:
-        """The reduced state of one item (initial state ``{"id": ITEM}``)."""
+        """The reduced state of one item (initial state ``{"id": ITEM}``), through the cache."""
+        if self.cache is None:
+            return self.reduce_uncached(item_id)
+        return bulk.reduce_one(self, item_id)
+
+    def reduce_uncached(self, item_id: str) -> State:
+        """The reduced state of one item, read and reduced now."""
         return self.reducers.reduce(self.item_records(item_id), {"id": item_id})
 
     def states(self) -> Iterator[State]:
-        """Every item's reduced state, in ascending item ID order, one at a time."""
-        for item_id in self.items():
-            yield self.reduce(item_id)
+        """Every item's reduced state, in ascending item ID order, one at a time.
+
+        Uses the cache and, for many items, forked workers (``jobs``; ``None``: one
+        per core); the result is the same as reducing each item in turn.
+        """
+        if self.cache is None and self.jobs == 1:
+            for item_id in self.items():
+                yield self.reduce_uncached(item_id)
+            return
+        yield from bulk.states(self, self.jobs)
+
+    def reduce_many(self, item_ids: Sequence[str]) -> Iterator[tuple[str, State]]:
+        """``(item ID, state)`` for each of ``item_ids`` in that order, as ``states()`` reads them."""
+        for result in bulk.results(self, item_ids, self.jobs):
+            yield result.item_id, json.loads(result.state_json)
 
     def repository_records(self) -> tuple[list[Record], list[str]]:
         """All records of the repository in reduction order, and the IDs that failed integrity."""

@@ -7,7 +7,7 @@ one family of commands.
 
 from __future__ import annotations
 
-from git_sit.cli import inbox, issue, modules, read, sign, status, write  # noqa: F401
+from git_sit.cli import cache, inbox, issue, modules, read, sign, status, write  # noqa: F401
 from git_sit.cli.base import cli, main
 
 __all__ = ["cli", "main"]

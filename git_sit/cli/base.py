@@ -47,6 +47,7 @@ class App:
     integrity: bool = True
     user_config_path: str | None = None
     reducers: str = "auto"
+    use_cache: bool = True
     _user_config: dict[str, Any] | None = field(default=None, repr=False)
 
     def warn(self, message: str) -> None:
@@ -54,7 +55,8 @@ class App:
 
     def options(self, rev: str | None = None) -> Options:
         """How stores are opened for this command (revision, integrity, reducers, limits)."""
-        return Options(rev, self.integrity, self.warn, self.reducers, Limits.from_env(os.environ))
+        return Options(rev, self.integrity, self.warn, self.reducers, Limits.from_env(os.environ),
+                       cache=self.use_cache)
 
     def store(self, rev: str | None = None) -> Store:
         return open_store(self.cwd, self.options(rev))
@@ -78,15 +80,22 @@ pass_app = click.make_pass_decorator(App)
     "--reducers", type=click.Choice(MODES), default="auto", envvar="GIT_SIT_REDUCERS",
     help="Reducers to run: the repository's own (js), the built-in port (native), or auto.",
 )
+@click.option(
+    "--no-cache", is_flag=True, envvar="GIT_SIT_NO_CACHE",
+    help="Neither read nor fill the cache of reduced states (in the git directory).",
+)
 @click.version_option(__version__, "--version", prog_name="git-sit")
 @click.pass_context
-def cli(ctx: click.Context, disable_integrity_check: bool, config_path: str | None, reducers: str) -> None:
+def cli(
+    ctx: click.Context, disable_integrity_check: bool, config_path: str | None, reducers: str,
+    no_cache: bool,
+) -> None:
     """SIT issue records stored in git: read them at any revision, write new ones.
 
     Run as 'git sit COMMAND'. Every read command takes --rev REV to read a branch,
     tag or commit straight from git objects; without it, the files in the work tree.
     """
-    ctx.obj = App(os.getcwd(), not disable_integrity_check, config_path, reducers)
+    ctx.obj = App(os.getcwd(), not disable_integrity_check, config_path, reducers, not no_cache)
 
 
 class JMESPathType(click.ParamType):

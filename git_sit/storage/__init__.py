@@ -9,12 +9,12 @@ branch without a work tree (``--on``).
 """
 
 from git_sit.storage.branch import BranchMoved, BranchWriter
-from git_sit.storage.gitview import GitView
+from git_sit.storage.gitview import GitView, bulk_mode
 from git_sit.storage.refs import GitRef, RefKind, current_branch, list_refs
 from git_sit.storage.repo import GitRepo
 from git_sit.storage.submodule import GitSubmodules
 
 __all__ = [
     "BranchMoved", "BranchWriter", "GitRef", "GitRepo", "GitSubmodules", "GitView", "RefKind",
-    "current_branch", "list_refs",
+    "bulk_mode", "current_branch", "list_refs",
 ]

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pygit2
 
-from git_sit.errors import MissingObject
+from git_sit.errors import InvalidRecord, MissingObject
+from git_sit.record import normalise_name
 from git_sit.view import Kind, Node
 
 _KINDS = {
@@ -25,17 +26,50 @@ def _missing(obj: pygit2.Object) -> MissingObject:
     return MissingObject(f"git object {obj.id} is missing (partial or damaged clone?)")
 
 
+EMPTY_BLOB = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"  # git hash-object /dev/null
+_EMPTY_OID = pygit2.hash(b"")
+_TREE = int(pygit2.enums.ObjectType.TREE)
+_BLOB = int(pygit2.enums.ObjectType.BLOB)
+_ODD_NAMES = (b"", b".", b"..")  # names that normalise_name would change
+_FILE_MODES = (pygit2.enums.FileMode.BLOB, pygit2.enums.FileMode.BLOB_EXECUTABLE)
+
+
+def bulk_mode(on: bool = True) -> None:
+    """Around a bulk read in this process: switch libgit2's object cache off (and back on).
+
+    Every object is read once in a bulk pass, so caching only costs time and memory
+    (callers hold on to the few trees they reuse, see ``Layout``).
+    """
+    pygit2.settings.enable_caching(not on)
+
+
 def node_of(obj: pygit2.Object, name: str | None = None) -> Node:
     """Wrap a pygit2 object (a tree entry, or a root tree) as a node."""
     if name is None:
         raw = obj.raw_name
         name = raw.decode("utf-8", "surrogateescape") if raw is not None else ""
-    kind = _KINDS.get(obj.filemode, Kind.OTHER) if obj.filemode else Kind.TREE
+    if obj.type == _TREE:
+        kind = Kind.TREE  # also a root tree, which has no file mode
+    else:
+        kind = _KINDS.get(obj.filemode, Kind.OTHER) if obj.filemode else Kind.TREE
     return Node(name, kind, obj, str(obj.id))
 
 
 class GitView:
     """Read-only access to git trees through pygit2."""
+
+    def __init__(self, repo: pygit2.Repository | None = None) -> None:
+        self._repo = repo
+
+    def node_by_key(self, key: str) -> Node | None:
+        """The tree with this object ID, if the repository has it."""
+        if self._repo is None:
+            return None
+        try:
+            obj = self._repo[key]
+        except (KeyError, ValueError, pygit2.GitError):
+            return None
+        return node_of(obj, "") if isinstance(obj, pygit2.Tree) else None
 
     def children(self, node: Node) -> list[Node]:
         if node.kind is not Kind.TREE:
@@ -60,10 +94,58 @@ class GitView:
             raise MissingObject(f"cannot look up {path}: {exc} (partial or damaged clone?)") from None
         return node_of(entry)
 
+    def read_files(self, node: Node) -> dict[str, bytes]:
+        """Every file below a tree by normalised name, as ``Layout.read_record`` collects them.
+
+        The same walk as the generic one over ``children``/``read``, without building a
+        node per entry: this is the innermost loop of reading a repository.
+        """
+        files: dict[str, bytes] = {}
+        tree = node.handle
+        assert isinstance(tree, pygit2.Tree)
+        _collect(tree, "", files)
+        return files
+
     def read(self, node: Node) -> bytes:
+        if node.key == EMPTY_BLOB:
+            return b""  # .type/* and .prev/* files: no need to look the object up
         blob = node.handle
         assert isinstance(blob, pygit2.Blob)
         try:
             return bytes(blob.data)
         except (KeyError, pygit2.GitError):
             raise _missing(blob) from None
+
+
+def _collect(tree: pygit2.Tree, prefix: str, files: dict[str, bytes], odd: bool = False) -> None:
+    """Add the files below ``tree``; ``odd``: some directory above needs ``normalise_name``."""
+    try:
+        entries = list(tree)
+    except (KeyError, pygit2.GitError):
+        raise _missing(tree) from None
+    for entry in entries:
+        raw = entry.raw_name or b""
+        try:
+            name = prefix + raw.decode("utf-8")
+        except UnicodeDecodeError:
+            shown = prefix + raw.decode("utf-8", "surrogateescape")
+            raise InvalidRecord(f"file name {shown!r} is not valid UTF-8") from None
+        kind = entry.type
+        odd_here = odd or b"\\" in raw or raw in _ODD_NAMES
+        if kind == _TREE:
+            _collect(entry, name + "/", files, odd_here)  # type: ignore[arg-type]
+            continue
+        mode = entry.filemode if kind == _BLOB else None
+        if mode not in _FILE_MODES:
+            what = _KINDS.get(mode, Kind.OTHER) if mode is not None else Kind.SUBMODULE
+            raise InvalidRecord(f"{name} is a {what.value}, not a regular file")
+        if odd_here:
+            name = normalise_name(name)
+        files[name] = b"" if entry.id == _EMPTY_OID else _data(entry)
+
+
+def _data(blob: pygit2.Object) -> bytes:
+    try:
+        return bytes(blob.data)  # type: ignore[attr-defined]
+    except (KeyError, pygit2.GitError):
+        raise _missing(blob) from None

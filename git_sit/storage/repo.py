@@ -48,8 +48,18 @@ class GitRepo:
     def git_dir(self) -> str:
         return str(self.repo.path).rstrip("/")
 
+    @property
+    def common_dir(self) -> str:
+        """The git directory shared by all work trees (``git rev-parse --git-common-dir``)."""
+        try:
+            with open(os.path.join(self.git_dir, "commondir"), encoding="utf-8") as handle:
+                text = handle.read().strip()
+        except OSError:
+            return self.git_dir
+        return os.path.normpath(os.path.join(self.git_dir, text))
+
     def view(self) -> GitView:
-        return GitView()
+        return GitView(self.repo)
 
     def root_tree(self, rev: str) -> Node:
         """The root tree of a revision (commit, tag, tree, ``HEAD~3``...) as a view node."""

@@ -1,0 +1,167 @@
+"""Revision snapshots: which state key each item of a revision had, and how to reuse them.
+
+A snapshot is recorded after a complete read of a revision in git: per item, its
+state key, its directories' object IDs and (for items whose links resolve only to
+their canonical ``records/`` paths) a CRC-32 of each link file's name. Reading the
+same revision again needs only the snapshot. Reading another revision starts from
+the most recent snapshot as a base: an item keeps its base state key if its
+directories are unchanged, its resolution was canonical and none of its link names
+is among the record directories that differ between the two ``records/`` trees
+(a pruned tree diff, cheap when few records differ). Everything else is computed.
+A snapshot close to its base is stored as a delta against it. Pure apart from the
+tree diff, which reads through a ``View``.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from git_sit.layout import ItemDir, is_id
+from git_sit.view import Kind, Node, View
+
+DELTA_LIMIT = 0.25  # reuse a base (and store a delta) while at most this share of items changed
+
+
+class Entry(NamedTuple):
+    """One item in a snapshot."""
+
+    item_id: str
+    key: bytes | None  # state key; None: the item is recomputed every time
+    dirs: str  # the item directories' object IDs
+    links: tuple[int, ...] | None  # CRC-32 of link names; None: not canonically resolved
+
+
+@dataclass(slots=True)
+class Snapshot:
+    """A revision's ``records/`` tree and its items (ascending ID), held as columns.
+
+    Columns rather than an object per item: a snapshot of 100,000 items is read in a
+    fraction of the time.
+    """
+
+    records: str
+    items: list[str]
+    keys: list[bytes | None]
+    dirs: list[str]
+    links: list[tuple[int, ...] | None]
+
+    @classmethod
+    def of(cls, records: str, entries: Iterable[Entry]) -> Snapshot:
+        """A snapshot of entries (in ascending item order)."""
+        columns: tuple[list[Any], ...] = ([], [], [], [])
+        for entry in entries:
+            for column, value in zip(columns, entry, strict=True):
+                column.append(value)
+        return cls(records, *columns)
+
+    def entries(self) -> Iterator[Entry]:
+        """The items one by one."""
+        return map(Entry, self.items, self.keys, self.dirs, self.links)
+
+
+def dirs_signature(dirs: list[ItemDir]) -> str:
+    """The item directories' object IDs as one string."""
+    return " ".join(f"{parent}:{node.key}" for parent, node in dirs)
+
+
+def name_hash(name: str) -> int:
+    return zlib.crc32(name.encode("utf-8", "surrogateescape"))
+
+
+def link_hashes(listed: list[list[Node]]) -> tuple[int, ...]:
+    """The hashes of every name an item's links could resolve through."""
+    return tuple(name_hash(node.name) for children in listed for node in children
+                 if node.kind is Kind.FILE and len(node.name) >= 8)
+
+
+def encode(snapshot: Snapshot) -> bytes:
+    """The stored form of a complete snapshot."""
+    return json.dumps({"records": snapshot.records, **_columns(snapshot)}).encode()
+
+
+def encode_delta(records: str, changed: list[Entry], removed: list[str]) -> bytes:
+    """The stored form of a snapshot as changes to its base."""
+    return json.dumps({"records": records, "changed": _columns(Snapshot.of(records, changed)),
+                       "removed": removed}).encode()
+
+
+def _columns(snapshot: Snapshot) -> dict[str, list[Any]]:
+    return {"items": snapshot.items, "keys": [k.hex() if k else "" for k in snapshot.keys],
+            "dirs": snapshot.dirs, "links": snapshot.links}
+
+
+def decode(data: bytes, base: Snapshot | None) -> Snapshot:
+    """A stored snapshot (a delta needs its ``base``); ``ValueError`` if malformed."""
+    body = json.loads(data)
+    if "changed" not in body:
+        return _from_columns(str(body["records"]), body)
+    if base is None:
+        raise ValueError("a delta snapshot without its base")
+    changed = _from_columns(str(body["records"]), body["changed"])
+    return merge(base, str(body["records"]), list(changed.entries()), body["removed"])
+
+
+def _from_columns(records: str, body: dict[str, Any]) -> Snapshot:
+    items, keys, dirs, links = body["items"], body["keys"], body["dirs"], body["links"]
+    if not len(items) == len(keys) == len(dirs) == len(links):
+        raise ValueError("snapshot columns of different lengths")
+    return Snapshot(records, [str(i) for i in items], [bytes.fromhex(k) if k else None for k in keys],
+                    [str(d) for d in dirs], [tuple(h) if h is not None else None for h in links])
+
+
+def merge(base: Snapshot, records: str, changed: list[Entry], removed: Iterable[str]) -> Snapshot:
+    """``base`` with some items changed, added or removed."""
+    by_item = {entry.item_id: entry for entry in base.entries()}
+    for item in removed:
+        by_item.pop(item, None)
+    by_item.update((entry.item_id, entry) for entry in changed)
+    return Snapshot.of(records, (by_item[item] for item in sorted(by_item)))
+
+
+def reusable(base: Snapshot, items: dict[str, list[ItemDir]], changed: set[int]
+             ) -> tuple[dict[str, bytes], list[str]]:
+    """State keys that carry over from ``base`` to these items, and the items to compute."""
+    index = dict(zip(base.items, range(len(base.items)), strict=True))
+    keep: dict[str, bytes] = {}
+    pending: list[str] = []
+    for item_id, dirs in items.items():
+        i = index.get(item_id)
+        key = base.keys[i] if i is not None else None
+        links = base.links[i] if i is not None else None
+        if (key is not None and links is not None and base.dirs[i] == dirs_signature(dirs)  # type: ignore[index]
+                and not any(h in changed for h in links)):
+            keep[item_id] = key
+        else:
+            pending.append(item_id)
+    return keep, pending
+
+
+def changed_records(view: View, old: Node | None, new: Node | None, limit: int) -> set[int] | None:
+    """Hashes of the record IDs whose directories differ between two ``records/`` trees.
+
+    Subtrees with equal object IDs are skipped. ``None`` if more than ``limit`` differ.
+    """
+    found: set[int] = set()
+    stack = [(old, new)]
+    while stack:
+        a, b = stack.pop()
+        before = {n.name: n for n in view.children(a)} if a is not None else {}
+        after = {n.name: n for n in view.children(b)} if b is not None else {}
+        for name in before.keys() | after.keys():
+            x, y = before.get(name), after.get(name)
+            if x is not None and y is not None and x.key == y.key:
+                continue
+            if is_id(name):
+                found.add(name_hash(name))
+                if len(found) > limit:
+                    return None
+            else:
+                x = x if x is not None and x.kind is Kind.TREE else None
+                y = y if y is not None and y.kind is Kind.TREE else None
+                if x is not None or y is not None:
+                    stack.append((x, y))
+    return found

@@ -1,0 +1,228 @@
+#!/usr/bin/env python3
+"""Benchmark ``git sit`` against the floor on synthetic repositories of 1k, 10k and 100k items.
+
+For each size, in one run and side by side: the floor (``git ls-tree -r`` piped into
+``git cat-file --batch`` over every blob of ``.sit`` at ``main``), ``git sit items --rev
+main`` cold (empty cache), cold without the cache, warm, and warm on a branch where 1%
+of the items differ; ``git sit status`` across 20 branches, cold and warm (when that
+command exists); and the peak anonymous memory of the cold run (``RssAnon`` summed
+over the git-sit process and its workers, sampled from /proc). Every figure is also
+given as a ratio to the floor. Repositories are generated once (``bench_gen``) and
+kept under ``--data-dir``. If ``scripts/bench_inbox.py`` exists, its ``run()`` is
+called too and its rows printed.
+
+Usage: scripts/bench.py [--sizes 1k,10k,100k] [--runs N] [--data-dir bench-data]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import bench_gen  # noqa: E402
+
+GIT_SIT = os.path.join(os.path.dirname(sys.executable), "git-sit")
+
+
+@dataclass
+class Row:
+    """One measured figure."""
+
+    what: str
+    seconds: float | None
+    note: str = ""
+    memory_mb: float | None = None
+
+
+@dataclass
+class Sample:
+    """Peak memory seen while a process tree ran."""
+
+    anon_kb: int = 0  # max over time of the sum of RssAnon over the tree
+    main_kb: int = 0  # max RssAnon of the top process alone
+    pids: set[int] = field(default_factory=set)
+
+
+def parse_size(text: str) -> int:
+    text = text.strip().lower()
+    return int(float(text[:-1]) * 1000) if text.endswith("k") else int(text)
+
+
+def _status_kb(pid: int, key: str) -> int:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _tree(pid: int) -> list[int]:
+    found = [pid]
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as handle:
+                for child in handle.read().split():
+                    found.extend(_tree(int(child)))
+    except OSError:
+        pass
+    return found
+
+
+def timed(args: Sequence[str], cwd: str, stdout: int | None = subprocess.DEVNULL) -> tuple[float, Sample]:
+    """Wall time of a command, sampling its process tree's anonymous memory every 10 ms."""
+    sample = Sample()
+    start = time.perf_counter()
+    proc = subprocess.Popen(args, cwd=cwd, stdout=stdout, stderr=subprocess.PIPE)
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            pids = _tree(proc.pid)
+            sample.pids.update(pids)
+            sample.anon_kb = max(sample.anon_kb, sum(_status_kb(p, "RssAnon") for p in pids))
+            sample.main_kb = max(sample.main_kb, _status_kb(proc.pid, "RssAnon"))
+            done.wait(0.01)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    _, err = proc.communicate()
+    elapsed = time.perf_counter() - start
+    done.set()
+    watcher.join()
+    if proc.returncode:
+        raise SystemExit(f"{' '.join(args)} failed ({proc.returncode}): {err.decode()[-2000:]}")
+    return elapsed, sample
+
+
+def floor(repo: str, rev: str = "main") -> float:
+    """``git ls-tree -r`` + ``git cat-file --batch`` over every blob of ``.sit`` at ``rev``."""
+    start = time.perf_counter()
+    lister = subprocess.Popen(["git", "-C", repo, "ls-tree", "-r", "--object-only", rev, ".sit"],
+                              stdout=subprocess.PIPE)
+    reader = subprocess.run(["git", "-C", repo, "cat-file", "--batch"], stdin=lister.stdout,
+                            stdout=subprocess.DEVNULL, check=True)
+    lister.wait()
+    if lister.returncode or reader.returncode:
+        raise SystemExit("the floor pipeline failed")
+    return time.perf_counter() - start
+
+
+def sit(*args: str) -> list[str]:
+    return [GIT_SIT, *args]
+
+
+def clear_cache(repo: str) -> None:
+    shutil.rmtree(os.path.join(repo, "sit-cache"), ignore_errors=True)
+
+
+def has_status() -> bool:
+    run = subprocess.run([GIT_SIT, "status", "-h"], capture_output=True, check=False)
+    return run.returncode == 0
+
+
+def best(runs: int, measure: Callable[[], tuple[float, Sample]]) -> tuple[float, Sample]:
+    results = [measure() for _ in range(runs)]
+    return min(results, key=lambda r: r[0])
+
+
+def measure_size(params: bench_gen.Params, data_dir: str, runs: int) -> tuple[float, list[Row]]:
+    repo = bench_gen.ensure(params, data_dir)
+    floor_s = min(floor(repo) for _ in range(runs))
+    rows = [Row("floor: ls-tree -r | cat-file --batch", floor_s)]
+    items = sit("items", "--rev", "main")
+
+    # Each run: empty cache, cold read of main, warm read of main, first read of the branch
+    # (main's results cached). The best of each figure over the runs is kept.
+    sequences = []
+    for _ in range(runs):
+        clear_cache(repo)
+        sequences.append([timed(items, repo), timed(items, repo),
+                          timed(sit("items", "--rev", "b00"), repo)])
+    cold_s, cold_mem = min((seq[0] for seq in sequences), key=lambda r: r[0])
+    warm_s, warm_mem = min((seq[1] for seq in sequences), key=lambda r: r[0])
+    branch_s, branch_mem = min((seq[2] for seq in sequences), key=lambda r: r[0])
+    rows.append(Row("items --rev main, cold", cold_s,
+                    f"{len(cold_mem.pids) - 1} workers; main process {cold_mem.main_kb / 1024:.0f} MB",
+                    cold_mem.anon_kb / 1024))
+    nocache_s, nocache_mem = best(runs, lambda: timed(sit("--no-cache", "items", "--rev", "main"), repo))
+    rows.append(Row("items --rev main, --no-cache", nocache_s, "", nocache_mem.anon_kb / 1024))
+    rows.append(Row("items --rev main, warm", warm_s, "", warm_mem.anon_kb / 1024))
+    rows.append(Row(f"items --rev b00 ({params.diff_percent:g}% differ), warm", branch_s, "",
+                    branch_mem.anon_kb / 1024))
+    if has_status():
+        status = sit("status", "--refs", "b*", "--no-tags")
+
+        def status_cold() -> tuple[float, Sample]:
+            clear_cache(repo)
+            return timed(status, repo)
+
+        status_s, status_mem = best(runs, status_cold)
+        rows.append(Row(f"status --refs 'b*' ({params.branches} branches), cold", status_s,
+                        f"{status_s / cold_s:.2f} x cold items", status_mem.anon_kb / 1024))
+        warm_status_s, warm_status_mem = best(runs, lambda: timed(status, repo))
+        rows.append(Row(f"status ({params.branches} branches), warm", warm_status_s, "",
+                        warm_status_mem.anon_kb / 1024))
+    else:
+        rows.append(Row("status across branches", None, "skipped: no 'git sit status' command"))
+    return floor_s, rows
+
+
+def print_table(size: int, floor_s: float, rows: list[Row]) -> None:
+    print(f"\n{size} items (floor {floor_s:.2f} s)")
+    print(f"  {'measure':<44} {'seconds':>8} {'x floor':>8} {'anon MB':>8}  note")
+    for row in rows:
+        seconds = f"{row.seconds:8.2f}" if row.seconds is not None else f"{'-':>8}"
+        ratio = f"{row.seconds / floor_s:8.2f}" if row.seconds is not None else f"{'-':>8}"
+        memory = f"{row.memory_mb:8.0f}" if row.memory_mb is not None else f"{'':>8}"
+        print(f"  {row.what:<44} {seconds} {ratio} {memory}  {row.note}")
+    sys.stdout.flush()
+
+
+def run_inbox(sizes: list[int]) -> None:
+    if not os.path.exists(os.path.join(HERE, "bench_inbox.py")):
+        return
+    import bench_inbox  # type: ignore[import-not-found]
+
+    print("\ninbox (scripts/bench_inbox.py)")
+    for row in bench_inbox.run(sizes=sizes):
+        print("  " + "  ".join(f"{key}={value}" for key, value in row.items()))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1k,10k", help="item counts, e.g. 1k,10k,100k")
+    parser.add_argument("--runs", type=int, default=1, help="repeat each figure, keep the best")
+    parser.add_argument("--data-dir", default=os.path.join(HERE, "..", "bench-data"))
+    parser.add_argument("--records", type=int, default=5, help="records per item (mean)")
+    parser.add_argument("--no-inbox", action="store_true", help="skip scripts/bench_inbox.py")
+    args = parser.parse_args()
+    sizes = [parse_size(text) for text in args.sizes.split(",") if text.strip()]
+    print(f"git-sit benchmark: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}, "
+          f"sizes {sizes}, best of {args.runs}")
+    for size in sizes:
+        params = bench_gen.Params(size, records=args.records)
+        started = time.perf_counter()
+        bench_gen.ensure(params, args.data_dir)
+        if time.perf_counter() - started > 1:
+            print(f"(generated {params.name} in {time.perf_counter() - started:.0f} s)")
+        floor_s, rows = measure_size(params, args.data_dir, args.runs)
+        print_table(size, floor_s, rows)
+    if not args.no_inbox:
+        run_inbox(sizes)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,276 @@
+"""The state cache never changes a result: across revisions, branches and the work tree,
+when it is damaged, when two processes fill it at once, and when it cannot be written."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from git_sit import bulk, cachekey
+from git_sit.locate import Options, open_store
+from git_sit.record import compute_id, link_content, split_path
+from git_sit.statecache import Damaged, StateCache, cache_path, pack, unpack
+from tests.helpers import commit_files, git, record_files, sit, sit_tree_files
+from tests.tricky import commit, tricky_files, write_disk
+
+
+def cache_file(workdir: Path) -> Path:
+    return Path(cache_path(str(workdir / ".git")))
+
+
+def items(workdir, *args: str, cache: bool = True):
+    run = sit(workdir, *([] if cache else ["--no-cache"]), "items", "-q", "@", *args)
+    assert run.code == 0, run.err
+    return run
+
+
+def many_items(count: int, tag: str = "") -> dict[str, list[dict[str, bytes]]]:
+    return {
+        f"item-{n:04}": [record_files(["SummaryChanged"], f"{tag}summary {n}", "A <a@b>",
+                                      f"2024-02-{n % 28 + 1:02}T00:00:00Z")]
+        for n in range(count)
+    }
+
+
+@pytest.fixture
+def branches(repo, workdir):
+    """main, a branch changing some items, a tag; the work tree has one more record."""
+    files, _ = sit_tree_files(many_items(40))
+    commit_files(repo, files, ref="main")
+    changed, _ = sit_tree_files({f"item-{n:04}": [record_files(["Closed"], "bye")]
+                                 for n in range(0, 40, 7)})
+    commit_files(repo, changed, ref="other", parents=[repo.head.target])
+    git(workdir, "tag", "v1", "main")
+    git(workdir, "checkout", "-q", "other")
+    extra, _ = sit_tree_files({"item-0003": [record_files(["Commented"], "on disk")]})
+    write_disk(workdir, extra)
+    return workdir
+
+
+def test_cached_equals_uncached_everywhere(branches):
+    for args in (["--rev", "main"], ["--rev", "other"], ["--rev", "v1"], []):
+        expected = items(branches, *args, cache=False).out
+        assert items(branches, *args).out == expected  # cold (or filled by an earlier rev)
+        assert items(branches, *args).out == expected  # warm
+    assert cache_file(branches).exists()
+
+
+def test_no_cache_neither_reads_nor_writes(branches):
+    items(branches, "--rev", "main", cache=False)
+    assert not cache_file(branches).exists()
+
+
+def test_cache_clear(branches):
+    expected = items(branches, "--rev", "main").out
+    run = sit(branches, "cache", "clear")
+    assert run.code == 0 and "Removed" in run.out
+    assert not cache_file(branches).exists()
+    assert items(branches, "--rev", "main").out == expected
+    assert sit(branches, "cache", "path").out.strip() == str(cache_file(branches))
+
+
+def test_reduce_uses_the_same_results(branches):
+    for args in (["--rev", "other"], []):
+        expected = sit(branches, "--no-cache", "reduce", "item-0007", *args).out
+        assert sit(branches, "reduce", "item-0007", *args).out == expected
+        assert sit(branches, "reduce", "item-0007", *args).out == expected
+
+
+def test_record_directory_appearing_later_is_seen(repo, workdir, no_racy_wait):
+    """Same item tree on both revisions, but the linked record exists only on the second."""
+    late = record_files(["Closed"], "late", "A <a@b>", "2024-03-01T00:00:00Z")
+    late_id = compute_id(late.items())
+    files, _ = sit_tree_files({"item": [record_files(["SummaryChanged"], "title")]})
+    files[f".sit/items/item/{late_id}"] = link_content(late_id)
+    commit_files(repo, files, ref="main")
+    record_dir = {f".sit/records/{split_path(late_id)}/{k}": v for k, v in late.items()}
+    commit_files(repo, record_dir, ref="later", parents=[repo.head.target])
+    assert '"state": "open"' in items(workdir, "--rev", "main").out
+    assert '"state": "closed"' in items(workdir, "--rev", "later").out
+    assert '"state": "closed"' in sit(workdir, "reduce", "item", "--rev", "later").out
+    # The work tree: the record directory appears after the state was cached.
+    write_disk(workdir, files)
+    assert disk_states(workdir)[0]["state"] == "open"
+    write_disk(workdir, record_dir)
+    assert disk_states(workdir)[0]["state"] == "closed"
+
+
+def disk_states(workdir, warnings=None):
+    """The work tree's states through the cache, in-process, read twice (fill, then hit)."""
+    runs = []
+    for _ in range(2):
+        store = open_store(str(workdir), Options(warn=(warnings if warnings is not None else []).append))
+        runs.append(list(store.states()))
+    assert runs[0] == runs[1]
+    return runs[1]
+
+
+@pytest.fixture
+def no_racy_wait(monkeypatch):
+    # Files written by a test are seconds old at most; trust their stat data at once.
+    monkeypatch.setattr(cachekey, "RACY_SECONDS", -1.0)
+
+
+def test_work_tree_record_edited_in_place(repo, workdir, no_racy_wait):
+    files, ids = sit_tree_files({"item": [record_files(["SummaryChanged"], "title")]})
+    write_disk(workdir, files)
+    assert disk_states(workdir)[0]["summary"] == "title"
+    text = workdir / ".sit" / "records" / split_path(ids["item"][0]) / "text"
+    text.write_bytes(b"tampered")
+    warnings: list[str] = []
+    assert "summary" not in disk_states(workdir, warnings)[0]
+    assert "content does not match its ID" in warnings[0]
+
+
+def test_racy_files_are_not_cached(repo, workdir, monkeypatch):
+    monkeypatch.setattr(cachekey, "RACY_SECONDS", 3600.0)
+    files, _ = sit_tree_files({"item": [record_files(["SummaryChanged"], "title")]})
+    write_disk(workdir, files)
+    store = open_store(str(workdir), Options())
+    assert cachekey.state_key(b"s", "item", store.item_entries("item")) is None
+    monkeypatch.setattr(cachekey, "RACY_SECONDS", -1.0)
+    assert cachekey.state_key(b"s", "item", store.item_entries("item")) is not None
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "foreign", "bad-value", "wrong-tables"])
+def test_damaged_cache_is_survived_and_rebuilt(branches, damage):
+    expected = items(branches, "--rev", "main", cache=False).out
+    items(branches, "--rev", "main")
+    path = cache_file(branches)
+    for suffix in ("-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    _damage(path, damage)
+    run = items(branches, "--rev", "main")
+    assert run.out == expected
+    lines = [line for line in run.err.splitlines() if "cache" in line]
+    assert len(lines) == 1 and "damaged" in lines[0] and "rebuilding" in lines[0], run.err
+    again = items(branches, "--rev", "main")
+    assert again.out == expected and "damaged" not in again.err
+
+
+def _damage(path: Path, how: str) -> None:
+    if how == "truncate":
+        with open(path, "r+b") as handle:
+            handle.truncate(os.path.getsize(path) // 2)
+    elif how == "garbage":
+        path.write_bytes(os.urandom(8192))
+    elif how == "wrong-tables":
+        path.unlink()
+        with sqlite3.connect(path) as conn:
+            conn.execute("CREATE TABLE other (x)")
+    else:
+        with sqlite3.connect(path) as conn:
+            if how == "foreign":
+                conn.execute("UPDATE meta SET value='something else 9'")
+            else:
+                conn.execute("UPDATE states SET value = substr(value, 1, length(value) - 3)")
+                conn.execute("UPDATE snapshots SET value = X'00'")
+            conn.execute("PRAGMA journal_mode=DELETE")
+
+
+def test_two_processes_fill_the_cache_at_once(repo, workdir):
+    files, _ = sit_tree_files(many_items(bulk.MIN_PARALLEL + 60))
+    commit_files(repo, files, ref="main")
+    expected = items(workdir, "--rev", "main", cache=False).out
+    cmd = ["git", "sit", "items", "--rev", "main", "-q", "@"]
+    procs = [subprocess.Popen(cmd, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for _ in range(3)]
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        assert out.decode() == expected
+        assert b"damaged" not in err
+    assert items(workdir, "--rev", "main").out == expected
+
+
+def read_only(directory: Path, args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``args`` while ``directory`` cannot be written (a read-only mount when root)."""
+    if os.geteuid() != 0:
+        modes = {p: p.stat().st_mode for p in [directory, *directory.rglob("*")]}
+        try:
+            for path, mode in modes.items():
+                path.chmod(stat.S_IMODE(mode) & ~0o222)
+            return subprocess.run(args, cwd=cwd, capture_output=True, text=True, check=False)
+        finally:
+            for path, mode in modes.items():
+                path.chmod(stat.S_IMODE(mode))
+    script = ('mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" "$1" || exit 99; '
+              'shift; exec "$@"')
+    run = subprocess.run(["unshare", "-m", "sh", "-c", script, "sh", str(directory), *args],
+                         cwd=cwd, capture_output=True, text=True, check=False)
+    if run.returncode == 99:
+        pytest.skip("cannot make a read-only mount here")
+    return run
+
+
+@pytest.mark.parametrize("existing", [True, False], ids=["cache-exists", "no-cache-yet"])
+def test_read_only_git_directory(branches, existing):
+    expected = items(branches, "--rev", "other", cache=False).out
+    if existing:
+        items(branches, "--rev", "main")
+        items(branches, "--rev", "other")
+    run = read_only(branches / ".git", ["git", "sit", "items", "--rev", "other", "-q", "@"], branches)
+    assert (run.returncode, run.stdout) == (0, expected)
+    assert run.stderr == ""
+
+
+def test_unwritable_cache_directory_in_process(branches):
+    """Without write access (simulated: the cache path is below a file) reads still work."""
+    store = open_store(str(branches), Options("main"))
+    blocker = branches / "blocker"
+    blocker.write_text("a file, not a directory")
+    store.cache = StateCache(str(blocker / "sit-cache" / "db.sqlite"), pytest.fail)
+    expected = [store.reduce_uncached(item) for item in store.item_ids()]
+    assert list(store.states()) == expected
+
+
+def test_pack_detects_damage():
+    key = b"k" * 20
+    value = pack(key, b'{"id":"x"}')
+    assert unpack(key, value) == b'{"id":"x"}'
+    for bad in (value[:-2], b"garbage", pack(b"j" * 20, b"{}")):
+        with pytest.raises(Damaged):
+            unpack(key, bad)
+
+
+def test_cache_survives_a_killed_writer(repo, workdir):
+    """A process killed while it fills the cache leaves nothing that changes a result."""
+    files, _ = sit_tree_files(many_items(bulk.MIN_PARALLEL + 60, "killed "))
+    commit_files(repo, files, ref="main")
+    expected = items(workdir, "--rev", "main", cache=False).out
+    proc = subprocess.Popen([sys.executable, "-m", "git_sit", "items", "--rev", "main"],
+                            cwd=workdir, stdout=subprocess.PIPE)
+    assert proc.stdout is not None
+    proc.stdout.readline()
+    proc.kill()
+    proc.wait()
+    assert items(workdir, "--rev", "main").out == expected
+
+
+def test_tricky_repository_through_the_cli(repo, workdir):
+    files = tricky_files(plain_items=bulk.MIN_PARALLEL)
+    commit(repo, files)
+    write_disk(workdir, files)
+    for args in (["--rev", "main"], []):
+        expected = items(workdir, *args, cache=False)
+        for _ in range(2):
+            run = items(workdir, *args)
+            assert (run.out, run.err) == (expected.out, expected.err)
+
+
+def test_snapshots_deltas_and_a_lost_base(branches):
+    expected = {rev: items(branches, "--rev", rev, cache=False).out for rev in ("main", "other")}
+    assert items(branches, "--rev", "main").out == expected["main"]  # complete snapshot
+    assert items(branches, "--rev", "other").out == expected["other"]  # from main's snapshot
+    with sqlite3.connect(cache_file(branches)) as conn:
+        kinds = conn.execute("SELECT base IS NULL FROM snapshots ORDER BY used").fetchall()
+        assert kinds == [(1,), (0,)]  # the branch is stored as a delta
+        conn.execute("DELETE FROM snapshots WHERE base IS NULL")
+    assert items(branches, "--rev", "other").out == expected["other"]
+    assert items(branches, "--rev", "main").out == expected["main"]

@@ -1,0 +1,134 @@
+"""Revision snapshots (pure parts and the records/ diff) and the ordered worker pool."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from git_sit.errors import UnknownItem
+from git_sit.layout import Layout
+from git_sit.parallel import ordered_map
+from git_sit.record import compute_id, split_path
+from git_sit.snapshot import (
+    Entry,
+    Snapshot,
+    changed_records,
+    decode,
+    dirs_signature,
+    encode,
+    encode_delta,
+    name_hash,
+    reusable,
+)
+from git_sit.storage import GitRepo
+from git_sit.view import Kind, Node
+from tests.helpers import commit_files, record_files, sit_tree_files
+
+
+def entry(item: str, key: bytes | None = b"k" * 20, dirs: str = "items:1", links=(1, 2)) -> Entry:
+    return Entry(item, key, dirs, links)
+
+
+def test_full_and_delta_round_trip():
+    base = Snapshot.of("r1", [entry(f"i{n:02}") for n in range(20)])
+    assert decode(encode(base), None) == base
+    changed = [entry("i03", b"x" * 20), entry("j", None, links=None)]
+    data = encode_delta("r2", changed, ["i05"])
+    expected = {e.item_id: e for e in base.entries()}
+    del expected["i05"]
+    expected.update((e.item_id, e) for e in changed)
+    assert decode(data, base) == Snapshot.of("r2", [expected[i] for i in sorted(expected)])
+    with pytest.raises(ValueError):
+        decode(data, None)
+
+
+@pytest.mark.parametrize("data", [b"{}", b"[]", b'{"records": "r", "items": ["a"], "keys": [],'
+                                  b' "dirs": [], "links": []}', b"not json"])
+def test_malformed_snapshots_are_errors(data):
+    with pytest.raises((ValueError, KeyError, TypeError, AttributeError)):
+        decode(data, None)
+
+
+def _dirs(key: str) -> list[tuple[str, Node]]:
+    return [("items", Node("x", Kind.TREE, None, key))]
+
+
+@pytest.mark.parametrize("case, kept", [
+    ("same", True),
+    ("other-dirs", False),
+    ("changed-record", False),
+    ("no-key", False),
+    ("not-canonical", False),
+    ("new-item", False),
+])
+def test_reusable(case, kept):
+    base = Snapshot.of("r", [entry("a", dirs="items:k1", links=(11, 12))])
+    dirs = _dirs("k2" if case == "other-dirs" else "k1")
+    changed = {12} if case == "changed-record" else {99}
+    if case == "no-key":
+        base = Snapshot.of("r", [entry("a", None, dirs="items:k1")])
+    if case == "not-canonical":
+        base = Snapshot.of("r", [entry("a", dirs="items:k1", links=None)])
+    items = {"b" if case == "new-item" else "a": dirs}
+    keep, pending = reusable(base, items, changed)
+    assert (bool(keep), bool(pending)) == (kept, not kept)
+    assert dirs_signature(dirs) == "items:k2" if case == "other-dirs" else "items:k1"
+
+
+def test_changed_records_finds_added_removed_and_modified(repo):
+    def rec(n: int) -> dict[str, bytes]:
+        return record_files(["Commented"], f"text {n}")
+
+    files, ids = sit_tree_files({f"item{n}": [rec(n)] for n in range(6)})
+    first = commit_files(repo, files, ref="main")
+    added = sit_tree_files({"new": [rec(100)]})[0]
+    removed = ids["item1"][0]
+    gone = {path: None for path in files if f"/{removed}/" in path}
+    modified = ids["item2"][0]
+    tampered = {f".sit/records/{split_path(modified)}/text": b"changed"}
+    second = commit_files(repo, {**added, **gone, **tampered}, ref="other", parents=[first])
+    git_repo = GitRepo(repo)
+    view = git_repo.view()
+    nodes = [Layout(view, view.lookup(git_repo.root_tree(str(c)), ".sit")).lookup_parts(["records"])
+             for c in (first, second)]
+    found = changed_records(view, nodes[0], nodes[1], 100)
+    new_id = compute_id(rec(100).items())
+    assert found == {name_hash(new_id), name_hash(removed), name_hash(modified)}
+    assert changed_records(view, nodes[0], nodes[0], 100) == set()
+    assert changed_records(view, nodes[0], nodes[1], 2) is None
+    assert len(changed_records(view, None, nodes[1], 100) or ()) == 6
+
+
+def test_ordered_map_keeps_order_across_workers():
+    blocks = [list(range(n, n + 3)) for n in range(0, 60, 3)]
+    results = list(ordered_map(lambda block: [x * 2 for x in block], blocks, 3))
+    assert results == [[x * 2 for x in block] for block in blocks]
+
+
+def test_ordered_map_raises_at_the_failing_block():
+    def work(block: list[int]) -> list[int]:
+        if block[0] == 9:
+            raise UnknownItem("no item 9")
+        return block
+
+    seen = []
+    with pytest.raises(UnknownItem, match="no item 9"):
+        for block in ordered_map(work, [[n] for n in range(20)], 2):
+            seen.append(block[0])
+    assert seen == list(range(9))
+
+
+def test_ordered_map_stops_its_workers_when_abandoned():
+    pids: list[int] = []
+
+    def work(block: list[int]) -> int:
+        return os.getpid()
+
+    results = ordered_map(work, [[n] for n in range(1000)], 2)
+    pids.append(next(results))
+    pids.append(next(results))
+    results.close()
+    for pid in set(pids):
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
