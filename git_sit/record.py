@@ -41,8 +41,15 @@ def sha1_hasher() -> HashObject:
 DEFAULT_HASHER: Hasher = blake2b_hasher(20)
 
 
+_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+_PAIRS = [a + b for a in _ALPHABET for b in _ALPHABET]  # every 10-bit group as two characters
+
+
 def encode_id(digest: bytes) -> str:
     """Base32 as SIT writes it: upper case, ``-`` as the padding character."""
+    if len(digest) == 20:  # the usual size: 160 bits are 16 groups of 10, no padding
+        n = int.from_bytes(digest, "big")
+        return "".join([_PAIRS[(n >> shift) & 1023] for shift in range(150, -1, -10)])
     return base64.b32encode(digest).decode("ascii").replace("=", "-")
 
 
@@ -89,15 +96,23 @@ def compute_id(files: Iterable[tuple[str, bytes]], hasher: Hasher = DEFAULT_HASH
     tail keeps older bytes), then the whole buffer once more for the final empty read.
     """
     h = hasher()
+    update = h.update
     buf = bytearray(BUFFER_SIZE)
     for name, data in sorted(files, key=_name_key):
-        h.update(name.encode("utf-8"))
+        update(name.encode("utf-8"))
+        size = len(data)
+        if size <= BUFFER_SIZE:  # the usual case: at most one chunk, then the final read
+            if size:
+                buf[:size] = data
+                update(buf)
+            update(buf)
+            continue
         view = memoryview(data)
-        for offset in range(0, len(data), BUFFER_SIZE):
+        for offset in range(0, size, BUFFER_SIZE):
             chunk = view[offset : offset + BUFFER_SIZE]
             buf[: len(chunk)] = chunk
-            h.update(buf)
-        h.update(buf)
+            update(buf)
+        update(buf)
     return encode_id(h.digest())
 
 
