@@ -242,10 +242,11 @@ def reduce_native(
 
     The per-record round trips exist for two JavaScript semantics: a failing reducer rolls
     the state back to before the record, and the state never shares lists with a
-    reducer's ``this``. The built-in reducers put only JSON values in the state and
-    change a ``this`` list only right before assigning it to the state, so while no
-    reducer fails, sharing is unobservable and one round trip at the end gives the same
-    state. If a reducer fails after all, the item is reduced again the exact way.
+    reducer's ``this``. The built-in reducers put only JSON values (fresh or from
+    ``this``) in the state and change a ``this`` list only right before assigning it to
+    the state, so while no reducer fails, sharing is unobservable; ``this`` is dropped
+    at the end, so the result shares nothing with anything still in use. If a reducer
+    fails after all, the item is reduced again the exact way.
     """
     records = records if isinstance(records, (list, tuple)) else list(records)
     for reducer in reducers:
@@ -262,7 +263,9 @@ def reduce_native(
             if not isinstance(result, dict):
                 return reduce_records(records, reducers, initial)
             state = result
-    return _round_trip(state)
+    for reducer in reducers:
+        reducer.reset()
+    return state
 
 
 class NativeReducers:
