@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from git_sit.store import Store
 
 BLOCK = 64
+_decode = json.JSONDecoder().decode  # json.loads without its per-call checks of bytes input
 MIN_PARALLEL = 64  # below this many items to compute, forking costs more than it saves
 WRITE_EVERY = 2048
 
@@ -353,7 +354,7 @@ def _stream(store: Store, cache: StateCache, order: Iterable[tuple[str, bytes | 
                 continue
             data = found.get(key) if key is not None else None
             if data is not None:
-                yield json.loads(data)
+                yield _decode(data.decode("utf-8"))
             else:  # never cached (it had warnings) or dropped since: reduce it again
                 yield store.reduce(item_id)
 
