@@ -319,11 +319,14 @@ def _base(store: Store, cache: StateCache, settings: bytes
         return None
     items = store.items()
     limit = int(DELTA_LIMIT * len(items))
+    bulk_mode(True)  # every tree of the comparison is read once
     try:
         old = node_by_key(base.records) if base.records else None
         changed = changed_records(store.layout.view, old, _records_node(store), limit)
     except SitError:
         return None
+    finally:
+        bulk_mode(False)
     if changed is None:
         return None
     keep, pending = reusable(base, items, changed)

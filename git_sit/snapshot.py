@@ -140,6 +140,15 @@ def reusable(base: Snapshot, items: dict[str, list[ItemDir]], changed: set[int]
     return keep, pending
 
 
+def _differing(view: View, a: Node | None, b: Node | None) -> Iterator[tuple[str, Node | None, Node | None]]:
+    before = {n.name: n for n in view.children(a)} if a is not None else {}
+    after = {n.name: n for n in view.children(b)} if b is not None else {}
+    for name in before.keys() | after.keys():
+        x, y = before.get(name), after.get(name)
+        if x is None or y is None or x.key != y.key:
+            yield name, x, y
+
+
 def changed_records(view: View, old: Node | None, new: Node | None, limit: int) -> set[int] | None:
     """Hashes of the record IDs whose directories differ between two ``records/`` trees.
 
@@ -147,14 +156,11 @@ def changed_records(view: View, old: Node | None, new: Node | None, limit: int) 
     """
     found: set[int] = set()
     stack = [(old, new)]
+    differing = getattr(view, "differing_entries", None)  # a view's faster comparison, if it has one
     while stack:
         a, b = stack.pop()
-        before = {n.name: n for n in view.children(a)} if a is not None else {}
-        after = {n.name: n for n in view.children(b)} if b is not None else {}
-        for name in before.keys() | after.keys():
-            x, y = before.get(name), after.get(name)
-            if x is not None and y is not None and x.key == y.key:
-                continue
+        pairs = differing(a, b) if differing is not None else None
+        for name, x, y in pairs if pairs is not None else _differing(view, a, b):
             if is_id(name):
                 found.add(name_hash(name))
                 if len(found) > limit:

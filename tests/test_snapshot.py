@@ -132,3 +132,73 @@ def test_ordered_map_stops_its_workers_when_abandoned():
     for pid in set(pids):
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+class _PlainView:
+    """A view with only the protocol's methods (no fast comparison)."""
+
+    def __init__(self, view):
+        self.view = view
+
+    def children(self, node):
+        return self.view.children(node)
+
+    def lookup(self, node, path):
+        return self.view.lookup(node, path)
+
+    def read(self, node):
+        return self.view.read(node)
+
+
+def _tree(repo, entries):
+    builder = repo.TreeBuilder()
+    for name, oid, mode in entries:
+        builder.insert(name, oid, mode)
+    return builder.write()
+
+
+def test_the_fast_comparison_finds_what_comparing_children_finds(repo):
+    import pygit2
+
+    blob, other = repo.create_blob(b"x"), repo.create_blob(b"y")
+    ids = [compute_id([("n", bytes([n]))]) for n in range(6)]
+    rec = [_tree(repo, [("text", blob if n % 2 else other, pygit2.GIT_FILEMODE_BLOB)]) for n in range(6)]
+    tree_mode, blob_mode, exe = pygit2.GIT_FILEMODE_TREE, pygit2.GIT_FILEMODE_BLOB, pygit2.GIT_FILEMODE_BLOB_EXECUTABLE
+    old_inner = _tree(repo, [(ids[0], rec[0], tree_mode), (ids[1], rec[1], tree_mode), (ids[2], blob, blob_mode),
+                             (ids[4], rec[4], tree_mode)])
+    new_inner = _tree(repo, [(ids[0], rec[0], tree_mode), (ids[1], rec[2], tree_mode), (ids[2], blob, exe),
+                             (ids[3], rec[3], tree_mode), (ids[4], blob, blob_mode)])
+    old = _tree(repo, [("AB", old_inner, tree_mode), ("CD", old_inner, tree_mode), ("x", blob, blob_mode)])
+    added = _tree(repo, [(ids[5], rec[5], tree_mode)])
+    new = _tree(repo, [("AB", new_inner, tree_mode), ("CD", old_inner, tree_mode), ("EF", added, tree_mode),
+                       ("x", other, blob_mode)])
+    view = GitRepo(repo).view()
+    nodes = [view.node_by_key(str(oid)) for oid in (old, new)]
+    for a, b in [(nodes[0], nodes[1]), (nodes[1], nodes[0]), (None, nodes[1]), (nodes[0], None),
+                 (nodes[0], nodes[0])]:
+        fast = changed_records(view, a, b, 100)
+        assert fast == changed_records(_PlainView(view), a, b, 100)
+    # ids[1] modified, ids[3] and ids[5] added, ids[4] turned into a file; ids[2] only changed its mode
+    assert changed_records(view, nodes[0], nodes[1], 100) == {name_hash(ids[n]) for n in (1, 3, 4, 5)}
+
+
+def test_the_fast_comparison_handles_names_that_are_not_utf8(repo):
+    import subprocess
+
+    blob, other = repo.create_blob(b"x"), repo.create_blob(b"y")
+
+    def mktree(entries: list[tuple[bytes, object]]) -> str:
+        lines = b"".join(b"100644 blob %s\t%s\n" % (str(oid).encode(), name) for name, oid in entries)
+        return subprocess.run(["git", "mktree"], cwd=repo.workdir, input=lines, capture_output=True,
+                              check=True).stdout.decode().strip()
+
+    inner = [compute_id([("n", b"1")]).encode(), compute_id([("n", b"2")]).encode()]
+    old = mktree([(b"\xff\xfe", blob), (inner[0], blob), (inner[1], blob)])
+    new = mktree([(b"\xff\xfe", other), (inner[0], other), (inner[1], blob)])
+    view = GitRepo(repo).view()
+    a, b = view.node_by_key(old), view.node_by_key(new)
+    pairs = view.differing_entries(a, b)
+    assert [name for name, _, _ in pairs] == sorted([inner[0].decode(), "\udcff\udcfe"])
+    assert all(x is not None and y is not None and x.key != y.key for _, x, y in pairs)
+    assert changed_records(view, a, b, 100) == changed_records(_PlainView(view), a, b, 100) == {
+        name_hash(inner[0].decode())}

@@ -7,6 +7,8 @@ layout reports against the record it belongs to.
 
 from __future__ import annotations
 
+import re
+
 import pygit2
 
 from git_sit.errors import InvalidRecord, MissingObject
@@ -32,6 +34,9 @@ _TREE = int(pygit2.enums.ObjectType.TREE)
 _BLOB = int(pygit2.enums.ObjectType.BLOB)
 _ODD_NAMES = (b"", b".", b"..")  # names that normalise_name would change
 _FILE_MODES = (pygit2.enums.FileMode.BLOB, pygit2.enums.FileMode.BLOB_EXECUTABLE)
+# One entry of a raw tree object ("MODE NAME\0" and the binary object ID): name and ID.
+_RAW_ENTRY = re.compile(rb"[0-7]+ ([^\0]*)\0(.{20})", re.DOTALL)
+_RAW_TREE = re.compile(rb"(?:[0-7]+ [^\0]*\0.{20})*", re.DOTALL)
 
 
 def bulk_mode(on: bool = True) -> None:
@@ -98,6 +103,24 @@ class GitView:
             raise MissingObject(f"cannot look up {path}: {exc} (partial or damaged clone?)") from None
         return node_of(entry)
 
+    def differing_entries(self, old: Node | None, new: Node | None
+                          ) -> list[tuple[str, Node | None, Node | None]] | None:
+        """The entries of two trees whose object IDs differ (or that one lacks), paired by name.
+
+        What comparing ``children`` of both by name and key gives, without a node per
+        entry: wide trees that differ in a few entries are compared as raw entry sets.
+        ``None`` if the trees cannot be compared that way (then compare ``children``).
+        """
+        raw_old, raw_new = _raw_entries(old), _raw_entries(new)
+        if raw_old is None or raw_new is None:
+            return None
+        names = {name for name, _ in raw_old ^ raw_new}
+        result = []
+        for raw in sorted(names):
+            name = raw.decode("utf-8", "surrogateescape")
+            result.append((name, _entry(old, raw), _entry(new, raw)))
+        return result
+
     def read_files(self, node: Node) -> dict[str, bytes]:
         """Every file below a tree by normalised name, as ``Layout.read_record`` collects them.
 
@@ -119,6 +142,39 @@ class GitView:
             return bytes(blob.data)
         except (KeyError, pygit2.GitError):
             raise _missing(blob) from None
+
+
+def _raw_entries(node: Node | None) -> set[tuple[bytes, bytes]] | None:
+    """A tree's (name, binary object ID) pairs from its raw object; ``None`` if not SHA-1 or unreadable."""
+    if node is None:
+        return set()
+    tree = node.handle
+    if node.kind is not Kind.TREE or not isinstance(tree, pygit2.Tree) or len(tree.id.raw) != 20:
+        return None
+    try:
+        raw = tree.read_raw()
+    except (KeyError, pygit2.GitError):
+        raise _missing(tree) from None
+    if _RAW_TREE.fullmatch(raw) is None:
+        return None  # anything unexpected: the slow way
+    found = _RAW_ENTRY.findall(raw)
+    if len(dict(found)) != len(found):
+        return None  # a name twice: the slow way
+    return set(found)
+
+
+def _entry(node: Node | None, raw_name: bytes) -> Node | None:
+    if node is None:
+        return None
+    tree = node.handle
+    assert isinstance(tree, pygit2.Tree)
+    try:
+        return node_of(tree[raw_name.decode("utf-8")])
+    except (UnicodeDecodeError, KeyError):
+        for entry in tree:  # a name that is not UTF-8: find it by its bytes
+            if entry.raw_name == raw_name:
+                return node_of(entry)
+    return None
 
 
 def _collect(tree: pygit2.Tree, prefix: str, files: dict[str, bytes], odd: bool = False) -> None:
