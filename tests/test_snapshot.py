@@ -157,7 +157,15 @@ def _tree(repo, entries):
     return builder.write()
 
 
-def test_the_fast_comparison_finds_what_comparing_children_finds(repo):
+@pytest.fixture(params=["entry by entry", "as raw sets"])
+def comparison(request, monkeypatch):
+    """Both ways GitView compares trees: small ones entry by entry, wide ones as raw entry sets."""
+    from git_sit.storage import gitview
+
+    monkeypatch.setattr(gitview, "_SMALL_TREE", 1000 if request.param == "entry by entry" else 0)
+
+
+def test_the_fast_comparison_finds_what_comparing_children_finds(repo, comparison):
     import pygit2
 
     blob, other = repo.create_blob(b"x"), repo.create_blob(b"y")
@@ -182,7 +190,7 @@ def test_the_fast_comparison_finds_what_comparing_children_finds(repo):
     assert changed_records(view, nodes[0], nodes[1], 100) == {name_hash(ids[n]) for n in (1, 3, 4, 5)}
 
 
-def test_the_fast_comparison_handles_names_that_are_not_utf8(repo):
+def test_the_fast_comparison_handles_names_that_are_not_utf8(repo, comparison):
     import subprocess
 
     blob, other = repo.create_blob(b"x"), repo.create_blob(b"y")
