@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from git_sit.cachekey import quick_key, settings_key, snapshot_key, state_key
+from git_sit.cachekey import quick_key, settings_key, snapshot_key, snapshot_settings, state_key
 from git_sit.errors import SitError
 from git_sit.layout import RECORDS_DIR, ItemEntries
 from git_sit.parallel import ordered_map
@@ -33,7 +33,7 @@ from git_sit.snapshot import (
     DELTA_LIMIT,
     Entry,
     Snapshot,
-    changed_records,
+    changed_buckets,
     decode,
     dirs_signature,
     encode,
@@ -263,7 +263,7 @@ def states(store: Store, jobs: int | None = None) -> Iterator[State]:
         for result in results(store, store.item_ids(), jobs):
             yield json.loads(result.state_json)
         return
-    settings = Reader(store).settings
+    settings = snapshot_settings(Reader(store).settings)
     key = snapshot_key(settings, root_key)
     recorded = _snapshot(cache, key)
     if recorded is not None:
@@ -322,7 +322,7 @@ def _base(store: Store, cache: StateCache, settings: bytes
     bulk_mode(True)  # every tree of the comparison is read once
     try:
         old = node_by_key(base.records) if base.records else None
-        changed = changed_records(store.layout.view, old, _records_node(store), limit)
+        changed = changed_buckets(store.layout.view, old, _records_node(store), limit)
     except SitError:
         return None
     finally:

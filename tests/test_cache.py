@@ -274,3 +274,24 @@ def test_snapshots_deltas_and_a_lost_base(branches):
         conn.execute("DELETE FROM snapshots WHERE base IS NULL")
     assert items(branches, "--rev", "other").out == expected["other"]
     assert items(branches, "--rev", "main").out == expected["main"]
+
+
+def test_snapshot_base_sees_records_that_change_below_unchanged_items(repo, workdir):
+    """Between main and other only records/ differs: a dangling link's record appears, a
+    record is tampered with, another disappears; the item directories are identical."""
+    files, ids = sit_tree_files(many_items(30))
+    late = record_files(["Commented"], "arrives later")
+    late_id = compute_id(late.items())
+    files[f".sit/items/item-0004/{late_id}"] = link_content(late_id)  # dangling on main
+    first = commit_files(repo, files, ref="main")
+    tampered, gone = ids["item-0010"][0], ids["item-0020"][0]
+    changes: dict[str, bytes | None] = {f".sit/records/{split_path(late_id)}/{name}": data
+                                        for name, data in late.items()}
+    changes[f".sit/records/{split_path(tampered)}/text"] = b"tampered"
+    changes.update({path: None for path in files if f"/{gone}/" in path})
+    commit_files(repo, changes, ref="other", parents=[first])
+    expected = {rev: items(workdir, "--rev", rev, cache=False) for rev in ("main", "other")}
+    assert "arrives later" in expected["other"].out and "does not match" in expected["other"].err
+    for rev in ("main", "other", "other", "main"):  # other first from main's snapshot, then its own
+        run = items(workdir, "--rev", rev)
+        assert (run.out, run.err) == (expected[rev].out, expected[rev].err), rev

@@ -13,7 +13,9 @@ from git_sit.record import compute_id, split_path
 from git_sit.snapshot import (
     Entry,
     Snapshot,
-    changed_records,
+    _differing,
+    bucket,
+    changed_buckets,
     decode,
     dirs_signature,
     encode,
@@ -76,7 +78,7 @@ def test_reusable(case, kept):
     assert dirs_signature(dirs) == "items:k2" if case == "other-dirs" else "items:k1"
 
 
-def test_changed_records_finds_added_removed_and_modified(repo):
+def test_changed_buckets_finds_added_removed_and_modified(repo):
     def rec(n: int) -> dict[str, bytes]:
         return record_files(["Commented"], f"text {n}")
 
@@ -92,12 +94,15 @@ def test_changed_records_finds_added_removed_and_modified(repo):
     view = git_repo.view()
     nodes = [Layout(view, view.lookup(git_repo.root_tree(str(c)), ".sit")).lookup_parts(["records"])
              for c in (first, second)]
-    found = changed_records(view, nodes[0], nodes[1], 100)
+    found = changed_buckets(view, nodes[0], nodes[1], 100)
     new_id = compute_id(rec(100).items())
-    assert found == {name_hash(new_id), name_hash(removed), name_hash(modified)}
-    assert changed_records(view, nodes[0], nodes[0], 100) == set()
-    assert changed_records(view, nodes[0], nodes[1], 2) is None
-    assert len(changed_records(view, None, nodes[1], 100) or ()) == 6
+    assert bucket(new_id) == "/".join(split_path(new_id).split("/")[:3])
+    assert found == {name_hash(bucket(new_id)), name_hash(bucket(removed)), name_hash(bucket(modified))}
+    assert changed_buckets(view, nodes[0], nodes[0], 100) == set()
+    assert changed_buckets(view, nodes[0], nodes[1], 2) is None
+    every = {name_hash(bucket(record)) for records in ids.values() for record in records}
+    assert changed_buckets(view, None, nodes[1], 100) == every - {name_hash(bucket(removed))} | {
+        name_hash(bucket(new_id))}
 
 
 def test_ordered_map_keeps_order_across_workers():
@@ -157,15 +162,11 @@ def _tree(repo, entries):
     return builder.write()
 
 
-@pytest.fixture(params=["entry by entry", "as raw sets"])
-def comparison(request, monkeypatch):
-    """Both ways GitView compares trees: small ones entry by entry, wide ones as raw entry sets."""
-    from git_sit.storage import gitview
-
-    monkeypatch.setattr(gitview, "_SMALL_TREE", 1000 if request.param == "entry by entry" else 0)
+def _pairs(pairs):
+    return sorted((name, x.key if x else None, y.key if y else None) for name, x, y in pairs)
 
 
-def test_the_fast_comparison_finds_what_comparing_children_finds(repo, comparison):
+def test_the_fast_comparison_finds_what_comparing_children_finds(repo):
     import pygit2
 
     blob, other = repo.create_blob(b"x"), repo.create_blob(b"y")
@@ -184,13 +185,18 @@ def test_the_fast_comparison_finds_what_comparing_children_finds(repo, compariso
     nodes = [view.node_by_key(str(oid)) for oid in (old, new)]
     for a, b in [(nodes[0], nodes[1]), (nodes[1], nodes[0]), (None, nodes[1]), (nodes[0], None),
                  (nodes[0], nodes[0])]:
-        fast = changed_records(view, a, b, 100)
-        assert fast == changed_records(_PlainView(view), a, b, 100)
-    # ids[1] modified, ids[3] and ids[5] added, ids[4] turned into a file; ids[2] only changed its mode
-    assert changed_records(view, nodes[0], nodes[1], 100) == {name_hash(ids[n]) for n in (1, 3, 4, 5)}
+        assert _pairs(view.differing_entries(a, b)) == _pairs(_differing(view, a, b))
+        assert changed_buckets(view, a, b, 100) == changed_buckets(_PlainView(view), a, b, 100)
+    # AB/ids[1] modified, AB/ids[3] added, AB/ids[4] turned into a file, EF added, x changed;
+    # AB/ids[2] only changed its mode, CD is the same
+    assert [name for name, _, _ in view.differing_entries(*nodes)] == ["AB", "EF", "x"]
+    inner = [view.lookup(node, "AB") for node in nodes]
+    assert [name for name, _, _ in view.differing_entries(*inner)] == sorted([ids[1], ids[3], ids[4]])
+    assert changed_buckets(view, nodes[0], nodes[1], 100) == {
+        name_hash(f"AB/{ids[n]}/text") for n in (1, 3, 4)} | {name_hash(f"EF/{ids[5]}/text")}
 
 
-def test_the_fast_comparison_handles_names_that_are_not_utf8(repo, comparison):
+def test_the_fast_comparison_handles_names_that_are_not_utf8(repo):
     import subprocess
 
     blob, other = repo.create_blob(b"x"), repo.create_blob(b"y")
@@ -208,5 +214,4 @@ def test_the_fast_comparison_handles_names_that_are_not_utf8(repo, comparison):
     pairs = view.differing_entries(a, b)
     assert [name for name, _, _ in pairs] == sorted([inner[0].decode(), "\udcff\udcfe"])
     assert all(x is not None and y is not None and x.key != y.key for _, x, y in pairs)
-    assert changed_records(view, a, b, 100) == changed_records(_PlainView(view), a, b, 100) == {
-        name_hash(inner[0].decode())}
+    assert _pairs(pairs) == _pairs(_differing(view, a, b))

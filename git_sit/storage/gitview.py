@@ -7,8 +7,6 @@ layout reports against the record it belongs to.
 
 from __future__ import annotations
 
-import re
-
 import pygit2
 
 from git_sit.errors import InvalidRecord, MissingObject
@@ -34,10 +32,6 @@ _TREE = int(pygit2.enums.ObjectType.TREE)
 _BLOB = int(pygit2.enums.ObjectType.BLOB)
 _ODD_NAMES = (b"", b".", b"..")  # names that normalise_name would change
 _FILE_MODES = (pygit2.enums.FileMode.BLOB, pygit2.enums.FileMode.BLOB_EXECUTABLE)
-# One entry of a raw tree object ("MODE NAME\0" and the binary object ID): name and ID.
-_RAW_ENTRY = re.compile(rb"[0-7]+ ([^\0]*)\0(.{20})", re.DOTALL)
-_SMALL_TREE = 32  # compare trees up to this many entries entry by entry, wider ones as raw sets
-_RAW_TREE = re.compile(rb"(?:[0-7]+ [^\0]*\0.{20})*", re.DOTALL)
 
 
 def bulk_mode(on: bool = True) -> None:
@@ -105,27 +99,25 @@ class GitView:
         return node_of(entry)
 
     def differing_entries(self, old: Node | None, new: Node | None
-                          ) -> list[tuple[str, Node | None, Node | None]] | None:
+                          ) -> list[tuple[str, Node | None, Node | None]]:
         """The entries of two trees whose object IDs differ (or that one lacks), paired by name.
 
-        What comparing ``children`` of both by name and key gives, without a node per
-        entry: small trees are compared entry by entry, wide ones as raw entry sets.
-        ``None`` if the trees cannot be compared that way (then compare ``children``).
+        What comparing ``children`` of both by name and key gives, with a node only for the
+        entries that differ: wide trees that differ in a few entries cost little.
         """
         trees = [_tree_of(old), _tree_of(new)]
         try:
-            if all(tree is None or len(tree) <= _SMALL_TREE for tree in trees):
-                return _differing_small(trees[0], trees[1])
-            raw_old, raw_new = (_raw_entries(tree) for tree in trees)
+            before = {entry.raw_name or b"": entry for entry in trees[0]} if trees[0] is not None else {}
+            after = {entry.raw_name or b"": entry for entry in trees[1]} if trees[1] is not None else {}
         except (KeyError, pygit2.GitError):
-            raise _missing(next(t for t in trees if t is not None)) from None
-        if raw_old is None or raw_new is None:
-            return None
-        names = {name for name, _ in raw_old ^ raw_new}
+            raise _missing(next(tree for tree in trees if tree is not None)) from None
         result = []
-        for raw in sorted(names):
-            name = raw.decode("utf-8", "surrogateescape")
-            result.append((name, _entry(trees[0], raw), _entry(trees[1], raw)))
+        for raw in sorted(before.keys() | after.keys()):
+            x, y = before.get(raw), after.get(raw)
+            if x is None or y is None or x.id != y.id:
+                name = raw.decode("utf-8", "surrogateescape")
+                result.append((name, node_of(x, name) if x is not None else None,
+                               node_of(y, name) if y is not None else None))
         return result
 
     def read_files(self, node: Node) -> dict[str, bytes]:
@@ -157,47 +149,6 @@ def _tree_of(node: Node | None) -> pygit2.Tree | None:
     tree = node.handle
     assert isinstance(tree, pygit2.Tree)
     return tree
-
-
-def _differing_small(old: pygit2.Tree | None, new: pygit2.Tree | None
-                     ) -> list[tuple[str, Node | None, Node | None]]:
-    before = {entry.raw_name or b"": entry for entry in old} if old is not None else {}
-    after = {entry.raw_name or b"": entry for entry in new} if new is not None else {}
-    result = []
-    for raw in sorted(before.keys() | after.keys()):
-        x, y = before.get(raw), after.get(raw)
-        if x is None or y is None or x.id != y.id:
-            name = raw.decode("utf-8", "surrogateescape")
-            result.append((name, node_of(x, name) if x is not None else None,
-                           node_of(y, name) if y is not None else None))
-    return result
-
-
-def _raw_entries(tree: pygit2.Tree | None) -> set[tuple[bytes, bytes]] | None:
-    """A tree's (name, binary object ID) pairs from its raw object; ``None`` if not SHA-1 or odd."""
-    if tree is None:
-        return set()
-    if len(tree.id.raw) != 20:
-        return None
-    raw = tree.read_raw()
-    if _RAW_TREE.fullmatch(raw) is None:
-        return None  # anything unexpected: the slow way
-    found = _RAW_ENTRY.findall(raw)
-    if len(dict(found)) != len(found):
-        return None  # a name twice: the slow way
-    return set(found)
-
-
-def _entry(tree: pygit2.Tree | None, raw_name: bytes) -> Node | None:
-    if tree is None:
-        return None
-    try:
-        return node_of(tree[raw_name.decode("utf-8")])
-    except (UnicodeDecodeError, KeyError):
-        for entry in tree:  # a name that is not UTF-8: find it by its bytes
-            if entry.raw_name == raw_name:
-                return node_of(entry)
-    return None
 
 
 def _collect(tree: pygit2.Tree, prefix: str, files: dict[str, bytes], odd: bool = False) -> None:
