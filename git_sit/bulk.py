@@ -22,7 +22,7 @@ import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from git_sit.cachekey import quick_key, settings_key, snapshot_key, snapshot_settings, state_key
 from git_sit.errors import SitError
@@ -49,7 +49,8 @@ if TYPE_CHECKING:
     from git_sit.store import Store
 
 BLOCK = 64
-_decode = json.JSONDecoder().decode  # json.loads without its per-call checks of bytes input
+_DECODER = json.JSONDecoder()
+_decode = _DECODER.decode  # json.loads without its per-call checks of bytes input
 MIN_PARALLEL = 64  # below this many items to compute, forking costs more than it saves
 WRITE_EVERY = 2048
 
@@ -255,19 +256,34 @@ def _in_process(reader: Reader, block: Sequence[str]) -> list[ItemResult]:
         bulk_mode(False)
 
 
-def states(store: Store, jobs: int | None = None) -> Iterator[State]:
-    """Every item's state in ascending item ID order, reusing revision snapshots where possible."""
+def value_of(state_json: str, field: str | None) -> Any:
+    """A state from its JSON, or with ``field`` just that top-level field of it (``None`` if absent).
+
+    States are stored as ``json.dumps`` writes a dict, so a key occurs once: when the JSON
+    starts with the field (``id`` always comes first), its value is read alone.
+    """
+    if field is None:
+        return _decode(state_json)
+    prefix = '{"' + field + '":'
+    if state_json.startswith(prefix) and json.dumps(field) == f'"{field}"':
+        start = json.decoder.WHITESPACE.match(state_json, len(prefix))
+        return _DECODER.raw_decode(state_json, start.end() if start else len(prefix))[0]
+    return _decode(state_json).get(field)
+
+
+def states(store: Store, jobs: int | None = None, field: str | None = None) -> Iterator[Any]:
+    """Every item's state (or its ``field``) in ascending item ID order, reusing snapshots where possible."""
     cache = store.cache
     root_key = store.layout.root.key
     if cache is None or root_key is None:
         for result in results(store, store.item_ids(), jobs):
-            yield json.loads(result.state_json)
+            yield value_of(result.state_json, field)
         return
     settings = snapshot_settings(Reader(store).settings)
     key = snapshot_key(settings, root_key)
     recorded = _snapshot(cache, key)
     if recorded is not None:
-        yield from _stream(store, cache, zip(recorded.items, recorded.keys, strict=True), {})
+        yield from _stream(store, cache, zip(recorded.items, recorded.keys, strict=True), {}, field)
         return
     base = _base(store, cache, settings)
     records = _records_key(store)
@@ -275,13 +291,13 @@ def states(store: Store, jobs: int | None = None) -> Iterator[State]:
         entries: list[Entry] = []
         for result in results(store, store.item_ids(), jobs):
             entries.append(_entry(result))
-            yield json.loads(result.state_json)
+            yield value_of(result.state_json, field)
         cache.put_snapshot(key, settings, encode(Snapshot.of(records, entries)), None)
         return
     base_key, base_snapshot, keep, pending = base
     computed = {r.item_id: r for r in results(store, pending, jobs)}
     order = ((item, keep.get(item)) for item in store.items())
-    yield from _stream(store, cache, order, computed)
+    yield from _stream(store, cache, order, computed, field)
     changed = [_entry(computed[item]) for item in pending]
     removed = [item for item in base_snapshot.items if item not in store.items()]
     cache.put_snapshot(key, settings, encode_delta(records, changed, removed), base_key)
@@ -346,20 +362,21 @@ def _records_key(store: Store) -> str:
 
 
 def _stream(store: Store, cache: StateCache, order: Iterable[tuple[str, bytes | None]],
-            computed: dict[str, ItemResult]) -> Iterator[State]:
-    """States in item order: computed ones as they are, the others fetched by state key."""
+            computed: dict[str, ItemResult], field: str | None) -> Iterator[Any]:
+    """States (or a field of each) in item order: computed ones as they are, the others fetched by key."""
     pairs = iter(order)
     while chunk := list(itertools.islice(pairs, 1024)):
         found = cache.states([key for item, key in chunk if key is not None and item not in computed])
         for item_id, key in chunk:
             if item_id in computed:
-                yield json.loads(computed[item_id].state_json)
+                yield value_of(computed[item_id].state_json, field)
                 continue
             data = found.get(key) if key is not None else None
             if data is not None:
-                yield _decode(data.decode("utf-8"))
+                yield value_of(data.decode("utf-8"), field)
             else:  # never cached (it had warnings) or dropped since: reduce it again
-                yield store.reduce(item_id)
+                state = store.reduce(item_id)
+                yield state if field is None else state.get(field)
 
 
 def reduce_one(store: Store, item_id: str) -> State:

@@ -53,6 +53,14 @@ def compile_expression(text: str) -> Expression:
         raise BadExpression(f"invalid JMESPath expression {text!r}: {_one_line(exc)}") from None
 
 
+def plain_field(expression: Expression) -> str | None:
+    """The field name if the expression is just one top-level field (like ``id``), else ``None``."""
+    node = expression.parsed.parsed
+    if node.get("type") == "field" and not node.get("children") and isinstance(node.get("value"), str):
+        return str(node["value"])
+    return None
+
+
 def keep(filter_: Expression | None, value: Any) -> bool:
     """True if ``value`` passes the filter (no filter passes everything)."""
     if filter_ is None:
