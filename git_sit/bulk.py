@@ -20,6 +20,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
 
 BLOCK = 64
 _DECODER = json.JSONDecoder()
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")
 _decode = _DECODER.decode  # json.loads without its per-call checks of bytes input
 MIN_PARALLEL = 64  # below this many items to compute, forking costs more than it saves
 WRITE_EVERY = 2048
@@ -266,7 +268,7 @@ def value_of(state_json: str, field: str | None) -> Any:
         return _decode(state_json)
     prefix = '{"' + field + '":'
     if state_json.startswith(prefix) and json.dumps(field) == f'"{field}"':
-        start = json.decoder.WHITESPACE.match(state_json, len(prefix))
+        start = _JSON_SPACE.match(state_json, len(prefix))
         return _DECODER.raw_decode(state_json, start.end() if start else len(prefix))[0]
     return _decode(state_json).get(field)
 
