@@ -51,6 +51,8 @@ if TYPE_CHECKING:
 
 BLOCK = 64
 _DECODER = json.JSONDecoder()
+# json.dumps(state, ensure_ascii=False, separators=(",", ":")), without a new encoder per call
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
 _decode = _DECODER.decode  # json.loads without its per-call checks of bytes input
 MIN_PARALLEL = 64  # below this many items to compute, forking costs more than it saves
@@ -190,7 +192,7 @@ class Reader:
             return
         finally:
             store.warn = real_warn
-        result.state_json = json.dumps(state, ensure_ascii=False, separators=(",", ":"))
+        result.state_json = _encode(state)
         if result.key is not None and not result.warnings:
             result.computed = True
         else:
