@@ -17,6 +17,7 @@ makes the next read of the same revision a pair of lookups.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import os
@@ -260,6 +261,12 @@ def _in_process(reader: Reader, block: Sequence[str]) -> list[ItemResult]:
         bulk_mode(False)
 
 
+@functools.lru_cache(maxsize=16)
+def _field_prefix(field: str) -> str | None:
+    """How a state's JSON starts when ``field`` is its first key (``None``: a name JSON escapes)."""
+    return '{"' + field + '":' if json.dumps(field) == f'"{field}"' else None
+
+
 def value_of(state_json: str, field: str | None) -> Any:
     """A state from its JSON, or with ``field`` just that top-level field of it (``None`` if absent).
 
@@ -268,8 +275,8 @@ def value_of(state_json: str, field: str | None) -> Any:
     """
     if field is None:
         return _decode(state_json)
-    prefix = '{"' + field + '":'
-    if state_json.startswith(prefix) and json.dumps(field) == f'"{field}"':
+    prefix = _field_prefix(field)
+    if prefix is not None and state_json.startswith(prefix):
         start = _JSON_SPACE.match(state_json, len(prefix))
         return _DECODER.raw_decode(state_json, start.end() if start else len(prefix))[0]
     return _decode(state_json).get(field)
