@@ -376,11 +376,17 @@ def _stream(store: Store, cache: StateCache, order: Iterable[tuple[str, bytes | 
             computed: dict[str, ItemResult], field: str | None) -> Iterator[Any]:
     """States (or a field of each) in item order: computed ones as they are, the others fetched by key."""
     pairs = iter(order)
+    # The ID of a cached state is its item's ID when the reducers never change "id".
+    ids_only = field == "id" and getattr(store.reducers, "keeps_id", False)
     while chunk := list(itertools.islice(pairs, 1024)):
-        found = cache.states([key for item, key in chunk if key is not None and item not in computed])
+        wanted = [] if ids_only else [key for item, key in chunk if key is not None and item not in computed]
+        found = cache.states(wanted)
         for item_id, key in chunk:
             if item_id in computed:
                 yield value_of(computed[item_id].state_json, field)
+                continue
+            if ids_only and key is not None:
+                yield item_id
                 continue
             data = found.get(key) if key is not None else None
             if data is not None:

@@ -272,6 +272,9 @@ class NativeReducers:
     """The built-in reducers (the issue-tracking port, then git-sit's extensions) as a ``ReducerSet``."""
 
     fingerprint = f"native:issue-tracking@18c57211+git-sit-extensions@{EXTENSIONS_VERSION}"
+    # No built-in reducer writes "id" (nor does an error entry), so every state keeps the
+    # item ID it started from: a cached state's ID need not be read (``bulk``).
+    keeps_id = True
 
     def __init__(self) -> None:
         self._reducers = [*issue_tracking_reducers(), *extension_reducers()]

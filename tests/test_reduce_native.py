@@ -125,3 +125,12 @@ def test_a_failing_reducer_falls_back_to_the_exact_loop(last):
     expected = reduce_records(records, reducers, {"id": "I"})
     assert "errors" in expected
     assert reduce_native(iter(records), reducers, {"id": "I"}) == expected
+
+
+def test_the_builtin_reducers_never_change_the_id():
+    """What lets a cached state's ID go unread (``NativeReducers.keeps_id``)."""
+    assert NativeReducers.keeps_id
+    for seed in range(460, 560):
+        records = _sequence(seed)
+        assert reduce_native(records, _builtin(), {"id": "I"})["id"] == "I"
+        assert reduce_records(records, _builtin(), {"id": "I"})["id"] == "I"
