@@ -55,7 +55,8 @@ def node_of(obj: pygit2.Object, name: str | None = None) -> Node:
     if obj.type == _TREE:
         kind = Kind.TREE  # also a root tree, which has no file mode
     else:
-        kind = _KINDS.get(obj.filemode, Kind.OTHER) if obj.filemode else Kind.TREE
+        mode = obj.filemode  # made anew on every access (an enum member): once
+        kind = _KINDS.get(mode, Kind.OTHER) if mode else Kind.TREE
     return Node(name, kind, obj, str(obj.id))
 
 
