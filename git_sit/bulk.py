@@ -17,14 +17,16 @@ makes the next read of the same revision a pair of lookups.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import os
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from git_sit.cachekey import quick_key, settings_key, snapshot_key, state_key
+from git_sit.cachekey import quick_key, settings_key, snapshot_key, snapshot_settings, state_key
 from git_sit.errors import SitError
 from git_sit.layout import RECORDS_DIR, ItemEntries
 from git_sit.parallel import ordered_map
@@ -33,7 +35,7 @@ from git_sit.snapshot import (
     DELTA_LIMIT,
     Entry,
     Snapshot,
-    changed_records,
+    changed_buckets,
     decode,
     dirs_signature,
     encode,
@@ -49,6 +51,11 @@ if TYPE_CHECKING:
     from git_sit.store import Store
 
 BLOCK = 64
+_DECODER = json.JSONDecoder()
+# json.dumps(state, ensure_ascii=False, separators=(",", ":")), without a new encoder per call
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")
+_decode = _DECODER.decode  # json.loads without its per-call checks of bytes input
 MIN_PARALLEL = 64  # below this many items to compute, forking costs more than it saves
 WRITE_EVERY = 2048
 
@@ -186,7 +193,7 @@ class Reader:
             return
         finally:
             store.warn = real_warn
-        result.state_json = json.dumps(state, ensure_ascii=False, separators=(",", ":"))
+        result.state_json = _encode(state)
         if result.key is not None and not result.warnings:
             result.computed = True
         else:
@@ -254,19 +261,40 @@ def _in_process(reader: Reader, block: Sequence[str]) -> list[ItemResult]:
         bulk_mode(False)
 
 
-def states(store: Store, jobs: int | None = None) -> Iterator[State]:
-    """Every item's state in ascending item ID order, reusing revision snapshots where possible."""
+@functools.lru_cache(maxsize=16)
+def _field_prefix(field: str) -> str | None:
+    """How a state's JSON starts when ``field`` is its first key (``None``: a name JSON escapes)."""
+    return '{"' + field + '":' if json.dumps(field) == f'"{field}"' else None
+
+
+def value_of(state_json: str, field: str | None) -> Any:
+    """A state from its JSON, or with ``field`` just that top-level field of it (``None`` if absent).
+
+    States are stored as ``json.dumps`` writes a dict, so a key occurs once: when the JSON
+    starts with the field (``id`` always comes first), its value is read alone.
+    """
+    if field is None:
+        return _decode(state_json)
+    prefix = _field_prefix(field)
+    if prefix is not None and state_json.startswith(prefix):
+        start = _JSON_SPACE.match(state_json, len(prefix))
+        return _DECODER.raw_decode(state_json, start.end() if start else len(prefix))[0]
+    return _decode(state_json).get(field)
+
+
+def states(store: Store, jobs: int | None = None, field: str | None = None) -> Iterator[Any]:
+    """Every item's state (or its ``field``) in ascending item ID order, reusing snapshots where possible."""
     cache = store.cache
     root_key = store.layout.root.key
     if cache is None or root_key is None:
         for result in results(store, store.item_ids(), jobs):
-            yield json.loads(result.state_json)
+            yield value_of(result.state_json, field)
         return
-    settings = Reader(store).settings
+    settings = snapshot_settings(Reader(store).settings)
     key = snapshot_key(settings, root_key)
     recorded = _snapshot(cache, key)
     if recorded is not None:
-        yield from _stream(store, cache, zip(recorded.items, recorded.keys, strict=True), {})
+        yield from _stream(store, cache, zip(recorded.items, recorded.keys, strict=True), {}, field)
         return
     base = _base(store, cache, settings)
     records = _records_key(store)
@@ -274,13 +302,13 @@ def states(store: Store, jobs: int | None = None) -> Iterator[State]:
         entries: list[Entry] = []
         for result in results(store, store.item_ids(), jobs):
             entries.append(_entry(result))
-            yield json.loads(result.state_json)
+            yield value_of(result.state_json, field)
         cache.put_snapshot(key, settings, encode(Snapshot.of(records, entries)), None)
         return
     base_key, base_snapshot, keep, pending = base
     computed = {r.item_id: r for r in results(store, pending, jobs)}
     order = ((item, keep.get(item)) for item in store.items())
-    yield from _stream(store, cache, order, computed)
+    yield from _stream(store, cache, order, computed, field)
     changed = [_entry(computed[item]) for item in pending]
     removed = [item for item in base_snapshot.items if item not in store.items()]
     cache.put_snapshot(key, settings, encode_delta(records, changed, removed), base_key)
@@ -318,11 +346,14 @@ def _base(store: Store, cache: StateCache, settings: bytes
         return None
     items = store.items()
     limit = int(DELTA_LIMIT * len(items))
+    bulk_mode(True)  # every tree of the comparison is read once
     try:
         old = node_by_key(base.records) if base.records else None
-        changed = changed_records(store.layout.view, old, _records_node(store), limit)
+        changed = changed_buckets(store.layout.view, old, _records_node(store), limit)
     except SitError:
         return None
+    finally:
+        bulk_mode(False)
     if changed is None:
         return None
     keep, pending = reusable(base, items, changed)
@@ -342,20 +373,27 @@ def _records_key(store: Store) -> str:
 
 
 def _stream(store: Store, cache: StateCache, order: Iterable[tuple[str, bytes | None]],
-            computed: dict[str, ItemResult]) -> Iterator[State]:
-    """States in item order: computed ones as they are, the others fetched by state key."""
+            computed: dict[str, ItemResult], field: str | None) -> Iterator[Any]:
+    """States (or a field of each) in item order: computed ones as they are, the others fetched by key."""
     pairs = iter(order)
+    # The ID of a cached state is its item's ID when the reducers never change "id".
+    ids_only = field == "id" and getattr(store.reducers, "keeps_id", False)
     while chunk := list(itertools.islice(pairs, 1024)):
-        found = cache.states([key for item, key in chunk if key is not None and item not in computed])
+        wanted = [] if ids_only else [key for item, key in chunk if key is not None and item not in computed]
+        found = cache.states(wanted)
         for item_id, key in chunk:
             if item_id in computed:
-                yield json.loads(computed[item_id].state_json)
+                yield value_of(computed[item_id].state_json, field)
+                continue
+            if ids_only and key is not None:
+                yield item_id
                 continue
             data = found.get(key) if key is not None else None
             if data is not None:
-                yield json.loads(data)
+                yield value_of(data.decode("utf-8"), field)
             else:  # never cached (it had warnings) or dropped since: reduce it again
-                yield store.reduce(item_id)
+                state = store.reduce(item_id)
+                yield state if field is None else state.get(field)
 
 
 def reduce_one(store: Store, item_id: str) -> State:

@@ -29,7 +29,7 @@ import stat
 import time
 from collections.abc import Iterable
 
-from git_sit import __version__
+from git_sit import __version__, snapshot
 from git_sit.layout import ItemDir, ItemEntries, Layout
 from git_sit.view import Kind, Node
 
@@ -51,6 +51,11 @@ def settings_key(fingerprint: str, integrity: bool, hashing: str, trust: str = "
     """Everything besides the records that decides a state: version, reducers, integrity, trust."""
     check = f"checked:{hashing}" if integrity else "unchecked"
     return digest([KEY_FORMAT, __version__, fingerprint, check, trust])
+
+
+def snapshot_settings(settings: bytes) -> bytes:
+    """The settings snapshots are filed under: also what their link hashes mean (``snapshot.FORMAT``)."""
+    return digest(["snapshot settings", snapshot.FORMAT, settings.hex()])
 
 
 def snapshot_key(settings: bytes, sit_tree: str) -> bytes:

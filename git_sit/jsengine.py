@@ -16,7 +16,6 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from importlib import metadata, resources
 from typing import Any
 
 from git_sit.errors import SitError
@@ -85,6 +84,8 @@ class Script:
 
 def engine_version() -> str:
     """The engine and binding version, part of every JavaScript reducer set's fingerprint."""
+    from importlib import metadata  # slow to import; only JavaScript reducer sets need it
+
     try:
         return "quickjs-ng " + metadata.version("quickjs-ng")
     except metadata.PackageNotFoundError:
@@ -98,7 +99,10 @@ def _quickjs() -> Any:
     return quickjs
 
 
-_SANDBOX = resources.files("git_sit").joinpath("sandbox.js").read_text(encoding="utf-8")
+def _sandbox() -> str:
+    from importlib import resources
+
+    return resources.files("git_sit").joinpath("sandbox.js").read_text(encoding="utf-8")
 
 
 class Engine:
@@ -117,7 +121,7 @@ class Engine:
         context = self._qjs.Context()
         context.set_memory_limit(self.limits.memory)
         context.set_time_limit(self.limits.time)
-        context.eval("globalThis.__sit = " + _SANDBOX)
+        context.eval("globalThis.__sit = " + _sandbox())
         names = ("addRoot", "load", "reset", "step", "running")
         self._host = {name: context.eval(f"__sit.{name}") for name in names}
         context.eval("delete globalThis.__sit")

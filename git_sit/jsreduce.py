@@ -235,6 +235,11 @@ class LazyReducers:
     def fingerprint(self) -> str:
         return self.resolve().fingerprint
 
+    @property
+    def keeps_id(self) -> bool:
+        """True if the reducers never change a state's "id" (the built-in set)."""
+        return bool(getattr(self.resolve(), "keeps_id", False))
+
     def reduce(self, records: Iterable[Record], initial: State) -> State:
         return self.resolve().reduce(records, initial)
 

@@ -15,12 +15,16 @@ from typing import Any
 import jmespath
 import jmespath.exceptions
 from jmespath.parser import ParsedResult
+from jmespath.visitor import TreeInterpreter
 
 from git_sit.errors import BadExpression
 
 ITEMS_DEFAULT_QUERY = "id"
 RECORDS_DEFAULT_QUERY = "hash"
 REDUCE_DEFAULT_QUERY = "@"
+# What ParsedResult.search builds anew for every value (with a table of every function);
+# it keeps no state between searches, so one serves every search.
+_INTERPRETER = TreeInterpreter()
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +36,7 @@ class Expression:
 
     def search(self, value: Any) -> Any:
         try:
-            return self.parsed.search(value)
+            return _INTERPRETER.visit(self.parsed.parsed, value)
         except jmespath.exceptions.JMESPathError as exc:
             raise BadExpression(f"expression {self.text!r} failed: {_one_line(exc)}.") from None
 
@@ -47,6 +51,14 @@ def compile_expression(text: str) -> Expression:
         return Expression(text, jmespath.compile(text.strip()))
     except jmespath.exceptions.JMESPathError as exc:
         raise BadExpression(f"invalid JMESPath expression {text!r}: {_one_line(exc)}") from None
+
+
+def plain_field(expression: Expression) -> str | None:
+    """The field name if the expression is just one top-level field (like ``id``), else ``None``."""
+    node = expression.parsed.parsed
+    if node.get("type") == "field" and not node.get("children") and isinstance(node.get("value"), str):
+        return str(node["value"])
+    return None
 
 
 def keep(filter_: Expression | None, value: Any) -> bool:

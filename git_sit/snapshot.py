@@ -2,12 +2,15 @@
 
 A snapshot is recorded after a complete read of a revision in git: per item, its
 state key, its directories' object IDs and (for items whose links resolve only to
-their canonical ``records/`` paths) a CRC-32 of each link file's name. Reading the
-same revision again needs only the snapshot. Reading another revision starts from
-the most recent snapshot as a base: an item keeps its base state key if its
-directories are unchanged, its resolution was canonical and none of its link names
-is among the record directories that differ between the two ``records/`` trees
-(a pruned tree diff, cheap when few records differ). Everything else is computed.
+their canonical ``records/`` paths) a CRC-32 of each link's *bucket*: the first
+``BUCKET_DEPTH`` directories of the link name's canonical path (``records/XX/YY/ZZ``).
+Reading the same revision again needs only the snapshot. Reading another revision
+starts from the most recent snapshot as a base: an item keeps its base state key if
+its directories are unchanged, its resolution was canonical and none of its links'
+buckets differs between the two ``records/`` trees. A canonical resolution looks
+only below its bucket, so an unchanged bucket resolves the same. Comparing buckets
+is a tree diff pruned at that depth (a few thousand trees for a thousand changed
+records, not the sixteen levels down to each record). Everything else is computed.
 A snapshot close to its base is stored as a delta against it. Pure apart from the
 tree diff, which reads through a ``View``.
 """
@@ -20,10 +23,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from git_sit.layout import ItemDir, is_id
+from git_sit.layout import ItemDir
 from git_sit.view import Kind, Node, View
 
 DELTA_LIMIT = 0.25  # reuse a base (and store a delta) while at most this share of items changed
+BUCKET_DEPTH = 3  # records/XX/YY/ZZ: over a billion buckets, so another record rarely shares one
+FORMAT = "links by bucket 3"  # what ``links`` hold; snapshots of another format are never used
 
 
 class Entry(NamedTuple):
@@ -72,9 +77,18 @@ def name_hash(name: str) -> int:
     return zlib.crc32(name.encode("utf-8", "surrogateescape"))
 
 
+def bucket(name: str) -> str:
+    """The first ``BUCKET_DEPTH`` directories of a link name's canonical path below ``records/``."""
+    return "/".join(name[i:i + 2] for i in range(0, 2 * BUCKET_DEPTH, 2))
+
+
 def link_hashes(listed: list[list[Node]]) -> tuple[int, ...]:
-    """The hashes of every name an item's links could resolve through."""
-    return tuple(name_hash(node.name) for children in listed for node in children
+    """The hashes of the buckets of every name an item's links could resolve through.
+
+    Names shorter than 8 characters are never record IDs (whose canonical paths have at
+    least ``BUCKET_DEPTH`` directories), so they cannot resolve canonically.
+    """
+    return tuple(name_hash(bucket(node.name)) for children in listed for node in children
                  if node.kind is Kind.FILE and len(node.name) >= 8)
 
 
@@ -140,28 +154,35 @@ def reusable(base: Snapshot, items: dict[str, list[ItemDir]], changed: set[int]
     return keep, pending
 
 
-def changed_records(view: View, old: Node | None, new: Node | None, limit: int) -> set[int] | None:
-    """Hashes of the record IDs whose directories differ between two ``records/`` trees.
+def _differing(view: View, a: Node | None, b: Node | None) -> Iterator[tuple[str, Node | None, Node | None]]:
+    before = {n.name: n for n in view.children(a)} if a is not None else {}
+    after = {n.name: n for n in view.children(b)} if b is not None else {}
+    for name in before.keys() | after.keys():
+        x, y = before.get(name), after.get(name)
+        if x is None or y is None or x.key != y.key:
+            yield name, x, y
 
-    Subtrees with equal object IDs are skipped. ``None`` if more than ``limit`` differ.
+
+def changed_buckets(view: View, old: Node | None, new: Node | None, limit: int) -> set[int] | None:
+    """Hashes of the buckets (``XX/YY/ZZ``) whose entries differ between two ``records/`` trees.
+
+    Subtrees with equal object IDs are skipped; a directory that is not a tree on one side
+    counts as empty there. ``None`` if more than ``limit`` buckets differ.
     """
     found: set[int] = set()
-    stack = [(old, new)]
+    stack: list[tuple[Node | None, Node | None, str]] = [(old, new, "")]
+    differing = getattr(view, "differing_entries", None)  # a view's faster comparison, if it has one
     while stack:
-        a, b = stack.pop()
-        before = {n.name: n for n in view.children(a)} if a is not None else {}
-        after = {n.name: n for n in view.children(b)} if b is not None else {}
-        for name in before.keys() | after.keys():
-            x, y = before.get(name), after.get(name)
-            if x is not None and y is not None and x.key == y.key:
-                continue
-            if is_id(name):
-                found.add(name_hash(name))
+        a, b, above = stack.pop()
+        for name, x, y in differing(a, b) if differing is not None else _differing(view, a, b):
+            path = above + name
+            if path.count("/") == BUCKET_DEPTH - 1:
+                found.add(name_hash(path))
                 if len(found) > limit:
                     return None
-            else:
-                x = x if x is not None and x.kind is Kind.TREE else None
-                y = y if y is not None and y.kind is Kind.TREE else None
-                if x is not None or y is not None:
-                    stack.append((x, y))
+                continue
+            x = x if x is not None and x.kind is Kind.TREE else None
+            y = y if y is not None and y.kind is Kind.TREE else None
+            if x is not None or y is not None:
+                stack.append((x, y, path + "/"))
     return found

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from git_sit import bulk
 from git_sit.config import RepoConfig
@@ -173,17 +173,20 @@ class Store:
         """The reduced state of one item, read and reduced now."""
         return self.reducers.reduce(self.item_records(item_id), {"id": item_id})
 
-    def states(self) -> Iterator[State]:
+    def states(self, field: str | None = None) -> Iterator[Any]:
         """Every item's reduced state, in ascending item ID order, one at a time.
 
         Uses the cache and, for many items, forked workers (``jobs``; ``None``: one
-        per core); the result is the same as reducing each item in turn.
+        per core); the result is the same as reducing each item in turn. With ``field``,
+        only that top-level field of each state (``None`` where absent), read from the
+        cache without decoding the rest.
         """
         if self.cache is None and self.jobs == 1:
             for item_id in self.items():
-                yield self.reduce_uncached(item_id)
+                state = self.reduce_uncached(item_id)
+                yield state if field is None else state.get(field)
             return
-        yield from bulk.states(self, self.jobs)
+        yield from bulk.states(self, self.jobs, field)
 
     def reduce_many(self, item_ids: Sequence[str]) -> Iterator[tuple[str, State]]:
         """``(item ID, state)`` for each of ``item_ids`` in that order, as ``states()`` reads them."""

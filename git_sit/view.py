@@ -13,8 +13,7 @@ from __future__ import annotations
 import enum
 import os
 import stat
-from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from git_sit.errors import InvalidRecord
 
@@ -29,9 +28,12 @@ class Kind(enum.Enum):
     OTHER = "other"
 
 
-@dataclass(frozen=True, slots=True)
-class Node:
-    """One entry of a view. ``name`` holds undecodable bytes as surrogates."""
+class Node(NamedTuple):
+    """One entry of a view. ``name`` holds undecodable bytes as surrogates.
+
+    A named tuple rather than a frozen dataclass: a repository read makes a node per
+    entry (hundreds of thousands), and a tuple is made in half the time.
+    """
 
     name: str
     kind: Kind

@@ -201,6 +201,16 @@ def run_inbox(sizes: list[int]) -> None:
         print("  " + "  ".join(f"{key}={value}" for key, value in row.items()))
 
 
+def compile_package() -> None:
+    """Write git-sit's bytecode first, as an installed package has it.
+
+    Otherwise, under ``PYTHONDONTWRITEBYTECODE`` with an editable install, every run
+    compiles every module again (about 0.1 s of each warm figure).
+    """
+    package = os.path.join(HERE, "..", "git_sit")
+    subprocess.run([sys.executable, "-m", "compileall", "-q", package], check=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1k,10k", help="item counts, e.g. 1k,10k,100k")
@@ -210,6 +220,7 @@ def main() -> None:
     parser.add_argument("--no-inbox", action="store_true", help="skip scripts/bench_inbox.py")
     args = parser.parse_args()
     sizes = [parse_size(text) for text in args.sizes.split(",") if text.strip()]
+    compile_package()
     print(f"git-sit benchmark: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}, "
           f"sizes {sizes}, best of {args.runs}")
     for size in sizes:

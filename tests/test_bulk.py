@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from git_sit import bulk
@@ -135,3 +137,16 @@ def test_direct_record_walk_matches_the_generic_one(repo, workdir, extra):
         except InvalidRecord as exc:
             outcomes.append(str(exc))
     assert outcomes[0] == outcomes[1]
+
+
+@pytest.mark.parametrize("state", [
+    {"id": "I", "summary": "s", "comments": [{"text": "x"}]},
+    {"id": None}, {"id": {"nested": ["id"]}}, {"summary": "no id"}, {"x": 1, "id": "late"},
+    {"id": "ünï \u2028 \"quoted\""}, {"odd name": 1, "id": "I"}, {},
+])
+@pytest.mark.parametrize("field", ["id", "summary", "odd name", "comments", "missing", 'quo"te'])
+@pytest.mark.parametrize("separators", [(",", ":"), (", ", ": ")])
+def test_value_of_a_field_is_the_field_of_the_decoded_state(state, field, separators):
+    text = json.dumps(state, ensure_ascii=False, separators=separators)
+    assert bulk.value_of(text, None) == state
+    assert bulk.value_of(text, field) == state.get(field)

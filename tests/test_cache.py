@@ -16,7 +16,7 @@ from git_sit import bulk, cachekey
 from git_sit.locate import Options, open_store
 from git_sit.record import compute_id, link_content, split_path
 from git_sit.statecache import Damaged, StateCache, cache_path, pack, unpack
-from tests.helpers import commit_files, git, record_files, sit, sit_tree_files
+from tests.helpers import commit_files, git, parse_blocks, record_files, sit, sit_tree_files
 from tests.tricky import commit, tricky_files, write_disk
 
 
@@ -274,3 +274,39 @@ def test_snapshots_deltas_and_a_lost_base(branches):
         conn.execute("DELETE FROM snapshots WHERE base IS NULL")
     assert items(branches, "--rev", "other").out == expected["other"]
     assert items(branches, "--rev", "main").out == expected["main"]
+
+
+def test_snapshot_base_sees_records_that_change_below_unchanged_items(repo, workdir):
+    """Between main and other only records/ differs: a dangling link's record appears, a
+    record is tampered with, another disappears; the item directories are identical."""
+    files, ids = sit_tree_files(many_items(30))
+    late = record_files(["Commented"], "arrives later")
+    late_id = compute_id(late.items())
+    files[f".sit/items/item-0004/{late_id}"] = link_content(late_id)  # dangling on main
+    first = commit_files(repo, files, ref="main")
+    tampered, gone = ids["item-0010"][0], ids["item-0020"][0]
+    changes: dict[str, bytes | None] = {f".sit/records/{split_path(late_id)}/{name}": data
+                                        for name, data in late.items()}
+    changes[f".sit/records/{split_path(tampered)}/text"] = b"tampered"
+    changes.update({path: None for path in files if f"/{gone}/" in path})
+    commit_files(repo, changes, ref="other", parents=[first])
+    expected = {rev: items(workdir, "--rev", rev, cache=False) for rev in ("main", "other")}
+    assert "arrives later" in expected["other"].out and "does not match" in expected["other"].err
+    for rev in ("main", "other", "other", "main"):  # other first from main's snapshot, then its own
+        run = items(workdir, "--rev", rev)
+        assert (run.out, run.err) == (expected[rev].out, expected[rev].err), rev
+
+
+@pytest.mark.parametrize(("query", "pick"), [
+    ([], lambda state: [state["id"]]),
+    (["-q", "summary"], lambda state: [state.get("summary")]),
+    (["-q", "id", "-f", "state == 'open'"], lambda state: [state["id"]] if state.get("state") == "open" else []),
+])
+def test_field_queries_read_from_the_cache_give_the_same_output(branches, query, pick):
+    for args in (["--rev", "main"], ["--rev", "other"], []):
+        full = sit(branches, "--no-cache", "items", "-q", "@", *args)
+        expected = sit(branches, "--no-cache", "items", *query, *args)
+        assert expected.out.splitlines() == [str(v) for state in parse_blocks(full.out) for v in pick(state)]
+        for _ in range(2):  # filling the cache, then from it
+            run = sit(branches, "items", *query, *args)
+            assert (run.code, run.out, run.err) == (0, expected.out, expected.err)

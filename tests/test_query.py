@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from git_sit.errors import BadExpression
-from git_sit.query import compile_expression, keep, render, select
+from git_sit.query import compile_expression, keep, plain_field, render, select
 
 STATES = [{"id": "a", "state": "open", "n": 1}, {"id": "b", "state": "closed", "n": 2}]
 
@@ -44,3 +44,11 @@ def test_invalid_expression(text):
 ])
 def test_render(value, text):
     assert render(value) == text
+
+
+@pytest.mark.parametrize(("text", "field"), [
+    ("id", "id"), ("summary", "summary"), ('"odd name"', "odd name"), ("id.x", None), ("@", None),
+    ("[id]", None), ("comments[0]", None), ("length(id)", None), ("id || summary", None),
+])
+def test_plain_field(text, field):
+    assert plain_field(compile_expression(text)) == field

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import io
 
 import pytest
 
@@ -126,3 +128,63 @@ def test_record_properties_and_json():
         "hash": "X",
         "files": {".type/Closed": "", ".prev/A": "", ".prev/B": "", "text": "hi", "bin": {"type": "binary"}},
     }
+
+
+def _sit_recipe(files: dict[str, bytes]) -> str:
+    """SIT's hashing as §2.2 tells it: one 4096-byte buffer, read into until a read returns nothing."""
+    h = hashlib.blake2b(digest_size=20)
+    buf = bytearray(4096)
+    for name in sorted(files, key=lambda n: n.encode("utf-8")):
+        h.update(name.encode("utf-8"))
+        stream = io.BytesIO(files[name])
+        while True:
+            read = stream.readinto(buf)  # overwrites only the first `read` bytes
+            h.update(buf)
+            if not read:
+                break
+    return base64.b32encode(h.digest()).decode("ascii").replace("=", "-")
+
+
+@pytest.mark.parametrize("sizes", [(0,), (1,), (4095, 0), (4096,), (4097, 3), (8192, 1), (8193, 9000)])
+def test_chunk_boundaries_follow_the_recipe(sizes):
+    files = {f"f{i}": bytes((i * 7 + j) % 251 for j in range(size)) for i, size in enumerate(sizes)}
+    assert compute_id(files.items()) == _sit_recipe(files)
+
+
+def test_fast_base32_of_20_bytes_is_base32():
+    for seed in range(200):
+        digest = hashlib.sha1(str(seed).encode()).digest()
+        assert encode_id(digest) == base64.b32encode(digest).decode("ascii")
+        assert decode_id(encode_id(digest)) == digest
+
+
+def _recipe_with(files: dict[str, bytes], new_hasher) -> str:
+    h = new_hasher()
+    buf = bytearray(4096)
+    for name in sorted(files, key=lambda n: n.encode("utf-8")):
+        h.update(name.encode("utf-8"))
+        stream = io.BytesIO(files[name])
+        while True:
+            read = stream.readinto(buf)
+            h.update(buf)
+            if not read:
+                break
+    return encode_id(h.digest())
+
+
+def test_records_sharing_a_first_file_hash_as_the_recipe_says():
+    """The state after a record's first file is reused across records: never across hashers."""
+    import random
+
+    rng = random.Random(5)
+    hashers = [blake2b_hasher(20), blake2b_hasher(32), sha1_hasher,
+               lambda: hashlib.blake2b(digest_size=20, key=b"k")]
+    firsts = [(".authors", b"A <a@b>"), (".authors", b""), (".authors", b"B" * 4096), (".a", b"x" * 5000)]
+    for _ in range(120):
+        name, data = rng.choice(firsts)
+        files = {name: data, "text": bytes(rng.randrange(256) for _ in range(rng.randrange(0, 5000))),
+                 ".type/Commented": b""}
+        if rng.random() < 0.5:
+            files[".timestamp"] = str(rng.random()).encode()
+        new_hasher = rng.choice(hashers)
+        assert compute_id(files.items(), new_hasher) == _recipe_with(files, new_hasher)

@@ -102,3 +102,15 @@ def test_a_reducer_that_cannot_load_stops_the_command(workdir: Path):
     assert sit(workdir, "records", "item").code == 0
     bad_limit = sit(workdir, "items", env={"GIT_SIT_JS_TIME_LIMIT": "soon"})
     assert bad_limit.code == 1 and "GIT_SIT_JS_TIME_LIMIT must be a positive number" in bad_limit.err
+
+
+def test_a_reducer_that_changes_the_id_shows_in_the_default_query_from_the_cache(workdir: Path):
+    files, _ = sit_tree_files({f"item-{n}": chain(text(f"t{n}")) for n in range(3)})
+    write_files(workdir, files)
+    write_files(workdir, {".sit/reducers/rename.js": b"module.exports = function (s) { s.id = 'x-' + s.id; return s; };"})
+    git(workdir, "add", "-A")
+    git(workdir, "commit", "-q", "-m", "items and a reducer")
+    expected = [f"x-item-{n}" for n in range(3)]
+    for _ in range(3):  # no cache yet, then from the revision's snapshot
+        ran = sit(workdir, "items", "--rev", "HEAD")
+        assert (ran.code, ran.err, ran.out.splitlines()) == (0, "", expected)

@@ -13,7 +13,9 @@ from git_sit.record import compute_id, split_path
 from git_sit.snapshot import (
     Entry,
     Snapshot,
-    changed_records,
+    _differing,
+    bucket,
+    changed_buckets,
     decode,
     dirs_signature,
     encode,
@@ -76,7 +78,7 @@ def test_reusable(case, kept):
     assert dirs_signature(dirs) == "items:k2" if case == "other-dirs" else "items:k1"
 
 
-def test_changed_records_finds_added_removed_and_modified(repo):
+def test_changed_buckets_finds_added_removed_and_modified(repo):
     def rec(n: int) -> dict[str, bytes]:
         return record_files(["Commented"], f"text {n}")
 
@@ -92,12 +94,15 @@ def test_changed_records_finds_added_removed_and_modified(repo):
     view = git_repo.view()
     nodes = [Layout(view, view.lookup(git_repo.root_tree(str(c)), ".sit")).lookup_parts(["records"])
              for c in (first, second)]
-    found = changed_records(view, nodes[0], nodes[1], 100)
+    found = changed_buckets(view, nodes[0], nodes[1], 100)
     new_id = compute_id(rec(100).items())
-    assert found == {name_hash(new_id), name_hash(removed), name_hash(modified)}
-    assert changed_records(view, nodes[0], nodes[0], 100) == set()
-    assert changed_records(view, nodes[0], nodes[1], 2) is None
-    assert len(changed_records(view, None, nodes[1], 100) or ()) == 6
+    assert bucket(new_id) == "/".join(split_path(new_id).split("/")[:3])
+    assert found == {name_hash(bucket(new_id)), name_hash(bucket(removed)), name_hash(bucket(modified))}
+    assert changed_buckets(view, nodes[0], nodes[0], 100) == set()
+    assert changed_buckets(view, nodes[0], nodes[1], 2) is None
+    every = {name_hash(bucket(record)) for records in ids.values() for record in records}
+    assert changed_buckets(view, None, nodes[1], 100) == every - {name_hash(bucket(removed))} | {
+        name_hash(bucket(new_id))}
 
 
 def test_ordered_map_keeps_order_across_workers():
@@ -132,3 +137,81 @@ def test_ordered_map_stops_its_workers_when_abandoned():
     for pid in set(pids):
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+class _PlainView:
+    """A view with only the protocol's methods (no fast comparison)."""
+
+    def __init__(self, view):
+        self.view = view
+
+    def children(self, node):
+        return self.view.children(node)
+
+    def lookup(self, node, path):
+        return self.view.lookup(node, path)
+
+    def read(self, node):
+        return self.view.read(node)
+
+
+def _tree(repo, entries):
+    builder = repo.TreeBuilder()
+    for name, oid, mode in entries:
+        builder.insert(name, oid, mode)
+    return builder.write()
+
+
+def _pairs(pairs):
+    return sorted((name, x.key if x else None, y.key if y else None) for name, x, y in pairs)
+
+
+def test_the_fast_comparison_finds_what_comparing_children_finds(repo):
+    import pygit2
+
+    blob, other = repo.create_blob(b"x"), repo.create_blob(b"y")
+    ids = [compute_id([("n", bytes([n]))]) for n in range(6)]
+    rec = [_tree(repo, [("text", blob if n % 2 else other, pygit2.GIT_FILEMODE_BLOB)]) for n in range(6)]
+    tree_mode, blob_mode, exe = pygit2.GIT_FILEMODE_TREE, pygit2.GIT_FILEMODE_BLOB, pygit2.GIT_FILEMODE_BLOB_EXECUTABLE
+    old_inner = _tree(repo, [(ids[0], rec[0], tree_mode), (ids[1], rec[1], tree_mode), (ids[2], blob, blob_mode),
+                             (ids[4], rec[4], tree_mode)])
+    new_inner = _tree(repo, [(ids[0], rec[0], tree_mode), (ids[1], rec[2], tree_mode), (ids[2], blob, exe),
+                             (ids[3], rec[3], tree_mode), (ids[4], blob, blob_mode)])
+    old = _tree(repo, [("AB", old_inner, tree_mode), ("CD", old_inner, tree_mode), ("x", blob, blob_mode)])
+    added = _tree(repo, [(ids[5], rec[5], tree_mode)])
+    new = _tree(repo, [("AB", new_inner, tree_mode), ("CD", old_inner, tree_mode), ("EF", added, tree_mode),
+                       ("x", other, blob_mode)])
+    view = GitRepo(repo).view()
+    nodes = [view.node_by_key(str(oid)) for oid in (old, new)]
+    for a, b in [(nodes[0], nodes[1]), (nodes[1], nodes[0]), (None, nodes[1]), (nodes[0], None),
+                 (nodes[0], nodes[0])]:
+        assert _pairs(view.differing_entries(a, b)) == _pairs(_differing(view, a, b))
+        assert changed_buckets(view, a, b, 100) == changed_buckets(_PlainView(view), a, b, 100)
+    # AB/ids[1] modified, AB/ids[3] added, AB/ids[4] turned into a file, EF added, x changed;
+    # AB/ids[2] only changed its mode, CD is the same
+    assert [name for name, _, _ in view.differing_entries(*nodes)] == ["AB", "EF", "x"]
+    inner = [view.lookup(node, "AB") for node in nodes]
+    assert [name for name, _, _ in view.differing_entries(*inner)] == sorted([ids[1], ids[3], ids[4]])
+    assert changed_buckets(view, nodes[0], nodes[1], 100) == {
+        name_hash(f"AB/{ids[n]}/text") for n in (1, 3, 4)} | {name_hash(f"EF/{ids[5]}/text")}
+
+
+def test_the_fast_comparison_handles_names_that_are_not_utf8(repo):
+    import subprocess
+
+    blob, other = repo.create_blob(b"x"), repo.create_blob(b"y")
+
+    def mktree(entries: list[tuple[bytes, object]]) -> str:
+        lines = b"".join(b"100644 blob %s\t%s\n" % (str(oid).encode(), name) for name, oid in entries)
+        return subprocess.run(["git", "mktree"], cwd=repo.workdir, input=lines, capture_output=True,
+                              check=True).stdout.decode().strip()
+
+    inner = [compute_id([("n", b"1")]).encode(), compute_id([("n", b"2")]).encode()]
+    old = mktree([(b"\xff\xfe", blob), (inner[0], blob), (inner[1], blob)])
+    new = mktree([(b"\xff\xfe", other), (inner[0], other), (inner[1], blob)])
+    view = GitRepo(repo).view()
+    a, b = view.node_by_key(old), view.node_by_key(new)
+    pairs = view.differing_entries(a, b)
+    assert [name for name, _, _ in pairs] == sorted([inner[0].decode(), "\udcff\udcfe"])
+    assert all(x is not None and y is not None and x.key != y.key for _, x, y in pairs)
+    assert _pairs(pairs) == _pairs(_differing(view, a, b))

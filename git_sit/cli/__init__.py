@@ -2,12 +2,12 @@
 
 ``base`` holds the group, the shared options and the single place where a
 ``SitError`` becomes an error line and exit status 1; each other module adds
-one family of commands.
+one family of commands, and is imported when one of its commands runs
+(``base.COMMANDS``).
 """
 
 from __future__ import annotations
 
-from git_sit.cli import cache, inbox, issue, modules, read, sign, status, write  # noqa: F401
 from git_sit.cli.base import cli, main
 
 __all__ = ["cli", "main"]

@@ -1,7 +1,13 @@
-"""The click group, the application context and the one SitError → exit 1 translation."""
+"""The click group, the application context and the one SitError → exit 1 translation.
+
+Command modules are imported when one of their commands runs (``COMMANDS``), or all of
+them when the commands are listed: starting ``git sit items`` need not import the
+modules of ``issue``, ``inbox`` or ``status``.
+"""
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from collections.abc import Callable, Iterable
@@ -11,7 +17,6 @@ from typing import Any, TypeVar
 import click
 
 from git_sit import __version__, userconfig
-from git_sit.cli.external import external_command
 from git_sit.errors import SitError
 from git_sit.jsengine import Limits
 from git_sit.jsreduce import MODES
@@ -21,6 +26,20 @@ from git_sit.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+# Each command and the module of git_sit.cli that defines it (tests check this is complete).
+COMMANDS = {
+    "cache": "cache", "config": "read", "diff": "status", "inbox": "inbox", "inbox-hook": "inbox",
+    "init": "write", "integrity": "read", "issue": "issue", "item": "write", "items": "read",
+    "modules": "modules", "path": "read", "record": "write", "records": "read",
+    "reduce": "read", "status": "status", "verify": "sign",
+}
+COMMAND_MODULES = ("cache", "inbox", "issue", "modules", "read", "sign", "status", "write")
+
+
+def load_commands(names: Iterable[str] = COMMAND_MODULES) -> None:
+    """Import command modules of ``git_sit.cli`` (each registers its commands on ``cli``)."""
+    for name in names:
+        importlib.import_module(f"git_sit.cli.{name}")
 
 
 class SitGroup(click.Group):
@@ -35,8 +54,19 @@ class SitGroup(click.Group):
         except SitError as exc:
             raise click.ClickException(str(exc)) from None
 
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        load_commands()
+        return super().list_commands(ctx)
+
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        return super().get_command(ctx, cmd_name) or external_command(cmd_name)
+        if cmd_name not in self.commands:
+            load_commands([COMMANDS[cmd_name]] if cmd_name in COMMANDS else COMMAND_MODULES)
+        found = super().get_command(ctx, cmd_name)
+        if found is not None:
+            return found
+        from git_sit.cli.external import external_command  # only for names git-sit does not know
+
+        return external_command(cmd_name)
 
 
 @dataclass

@@ -16,6 +16,7 @@ from git_sit.query import (
     REDUCE_DEFAULT_QUERY,
     Expression,
     compile_expression,
+    plain_field,
     select,
 )
 from git_sit.record import Record, record_json, split_path
@@ -66,7 +67,12 @@ def items(
     store = trusted_store(app, rev, trusted, explain)
     flt = _pick(app, store, filter_, named_filter, (".items/filters", "items", "filters"))
     qry = _pick(app, store, query, named_query, (".items/queries", "items", "queries"))
-    echo_values(select(store.states(), flt, qry or compile_expression(ITEMS_DEFAULT_QUERY)))
+    qry = qry or compile_expression(ITEMS_DEFAULT_QUERY)
+    field = plain_field(qry) if flt is None else None
+    if field is not None:  # e.g. the default 'id': the field alone, without decoding whole states
+        echo_values(store.states(field))
+    else:
+        echo_values(select(store.states(), flt, qry))
 
 
 @cli.command()
