@@ -32,6 +32,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from git_sit.anchor import Anchor, Reuse
 from git_sit.bulk import ItemResult, Reader, results
 from git_sit.cachekey import snapshot_key
 from git_sit.errors import SitError
@@ -45,9 +46,9 @@ from git_sit.snapshot import (
     decode,
     encode,
     encode_delta,
-    reusable,
 )
 from git_sit.statecache import StateCache
+from git_sit.storage import bulk_mode
 from git_sit.store import Store, Warn
 from git_sit.view import Kind, Node
 
@@ -92,23 +93,6 @@ class Column:
     slots: array[int] = field(default_factory=lambda: array("i"))
 
 
-@dataclass(slots=True)
-class Anchor:
-    """A ref whose every item's state key is known, to compare later refs with."""
-
-    snapshot: Snapshot
-    stored: bytes | None  # the key it is stored under in the cache, complete (not a delta)
-    _index: dict[str, int] | None = None
-
-    def entry(self, item_id: str) -> Entry:
-        """The item's entry (the item must be in the snapshot)."""
-        if self._index is None:
-            self._index = {item: i for i, item in enumerate(self.snapshot.items)}
-        i = self._index[item_id]
-        snapshot = self.snapshot
-        return Entry(item_id, snapshot.keys[i], snapshot.dirs[i], snapshot.links[i])
-
-
 class CrossReader(Generic[V]):
     """Reads many refs' items into columns over one table, through one shared state cache."""
 
@@ -145,22 +129,30 @@ class CrossReader(Generic[V]):
         return self._read(name, store, settings, key)
 
     def _read(self, name: str, store: Store, settings: bytes, key: bytes | None) -> Column:
-        """A ref without a snapshot: reuse the anchor's keys where exact, read the rest."""
+        """A ref without a snapshot: keep the keys the anchor proves, read the other items."""
         items = store.items()
         limit = int(DELTA_LIMIT * len(items))
         anchor = self._anchor(settings)
-        reuse = self._reuse(store, anchor, limit) if anchor is not None else None
-        keep, pending = reuse if reuse is not None else ({}, list(items))
-        entries: dict[str, Entry] = {}
+        changed = self._changed(store, anchor, limit) if anchor is not None else None
+        if anchor is not None and changed is not None:
+            reuse = anchor.reuse(items, changed)
+        else:
+            reuse = Reuse({}, {}, list(items))
+        entries = dict(reuse.others)
         computed: dict[str, int] = {}
-        for result in results(store, pending, store.jobs):
+        for result in results(store, reuse.pending, store.jobs):
             computed[result.item_id] = self.table.add(result.key, result.state_json)
             entries[result.item_id] = _entry(result)
-        column = self._column(name, store, items, keep, computed)
-        if anchor is None or len(pending) > limit or (self.persistent and anchor.stored is None):
+        known: dict[str, bytes | None] = dict(reuse.keep)
+        known.update((item, entry.key) for item, entry in reuse.others.items())
+        column = self._column(name, store, items, known, computed)
+        if anchor is None or changed is None or len(entries) > limit or (
+                self.persistent and anchor.stored is None):
             complete = Snapshot.of(_records_key(store), _complete(items, entries, anchor))
             self._anchors[settings] = self._store_complete(key, settings, complete)
-        elif self.persistent and key is not None and anchor.stored is not None:
+            return column
+        anchor.remember((entries[item] for item in computed), changed)
+        if self.persistent and key is not None and anchor.stored is not None:
             removed = [item for item in anchor.snapshot.items if item not in items]
             delta = encode_delta(_records_key(store), list(entries.values()), removed)
             self.cache.put_snapshot(key, settings, delta, anchor.stored)
@@ -224,19 +216,18 @@ class CrossReader(Generic[V]):
             self._anchors[settings] = Anchor(snapshot, found[0]) if snapshot and found else None
         return self._anchors[settings]
 
-    def _reuse(self, store: Store, anchor: Anchor, limit: int) -> tuple[dict[str, bytes], list[str]] | None:
-        """The items that keep the anchor's state keys, and the items to read; ``None``: read all."""
+    def _changed(self, store: Store, anchor: Anchor, limit: int) -> set[int] | None:
+        """The hashes of the record IDs that differ from the anchor's; ``None``: too many (or unknown)."""
         view = store.layout.view
         node_by_key = getattr(view, "node_by_key", None)
         if node_by_key is None:
             return None
         records = anchor.snapshot.records
         try:
-            changed = changed_records(view, node_by_key(records) if records else None,
-                                      _records_node(store), limit)
+            return changed_records(view, node_by_key(records) if records else None,
+                                   _records_node(store), limit)
         except SitError:
             return None
-        return reusable(anchor.snapshot, store.items(), changed) if changed is not None else None
 
     def _store_complete(self, key: bytes | None, settings: bytes, snapshot: Snapshot) -> Anchor:
         if not self.persistent or key is None:
@@ -313,10 +304,21 @@ def _once(warn: Warn) -> Warn:
 def cross_reader(stores: Sequence[Store | None], project: Callable[[State], V], warn: Warn
                  ) -> Iterator[CrossReader[V]]:
     """A reader over the stores' cache or, with ``--no-cache``, a temporary one removed at the end."""
+    # Every ref's trees are read once or twice: libgit2's object cache would only grow.
+    bulk_mode(True)
+    try:
+        with _shared_cache(stores, warn) as (cache, persistent):
+            yield CrossReader(Table(project), cache, persistent, _once(warn))
+    finally:
+        bulk_mode(False)
+
+
+@contextlib.contextmanager
+def _shared_cache(stores: Sequence[Store | None], warn: Warn) -> Iterator[tuple[StateCache, bool]]:
     cache = next((s.cache for s in stores if s is not None and s.cache is not None), None)
     if cache is not None:
         try:
-            yield CrossReader(Table(project), cache, True, _once(warn))
+            yield cache, True
         finally:
             cache.flush()  # what one-by-one reads deferred: for the next command to find
         return
@@ -324,7 +326,7 @@ def cross_reader(stores: Sequence[Store | None], project: Callable[[State], V], 
         temporary = StateCache(os.path.join(directory, "states.sqlite"), warn)
         temporary.states([])  # create it now, not in every forked worker at once
         try:
-            yield CrossReader(Table(project), temporary, False, _once(warn))
+            yield temporary, False
         finally:
             temporary.flush()  # nothing left to write at exit, into a directory that is gone
             temporary.clear()
