@@ -36,7 +36,7 @@ from git_sit.anchor import Anchor, Reuse
 from git_sit.bulk import ItemResult, Reader, results
 from git_sit.cachekey import snapshot_key
 from git_sit.errors import SitError
-from git_sit.layout import RECORDS_DIR
+from git_sit.layout import RECORDS_DIR, is_id
 from git_sit.reduce import State
 from git_sit.snapshot import (
     DELTA_LIMIT,
@@ -46,6 +46,7 @@ from git_sit.snapshot import (
     decode,
     encode,
     encode_delta,
+    name_hash,
 )
 from git_sit.statecache import StateCache
 from git_sit.storage import bulk_mode
@@ -54,6 +55,10 @@ from git_sit.view import Kind, Node
 
 V = TypeVar("V")
 FETCH = 1024  # state keys per cache query
+# At most this many items of a ref compared with an anchor are read in this process: as
+# fast as two workers (most of the time goes to comparing the ref with the anchor), and
+# forked workers would each count this process's table and columns again.
+IN_PROCESS = 2048
 
 
 class Table(Generic[V]):
@@ -140,7 +145,8 @@ class CrossReader(Generic[V]):
             reuse = Reuse({}, {}, list(items))
         entries = dict(reuse.others)
         computed: dict[str, int] = {}
-        for result in results(store, reuse.pending, store.jobs):
+        jobs = 1 if anchor is not None and len(reuse.pending) <= IN_PROCESS else store.jobs
+        for result in results(store, reuse.pending, jobs):
             computed[result.item_id] = self.table.add(result.key, result.state_json)
             entries[result.item_id] = _entry(result)
         known: dict[str, bytes | None] = dict(reuse.keep)
@@ -224,10 +230,14 @@ class CrossReader(Generic[V]):
             return None
         records = anchor.snapshot.records
         try:
-            return changed_records(view, node_by_key(records) if records else None,
-                                   _records_node(store), limit)
+            old, new = node_by_key(records) if records else None, _records_node(store)
+            differing = getattr(view, "differing_names", None)
+            if differing is None:
+                return changed_records(view, old, new, limit)
+            names = differing(old, new, is_id, limit)
         except SitError:
             return None
+        return {name_hash(name) for name in names} if names is not None else None
 
     def _store_complete(self, key: bytes | None, settings: bytes, snapshot: Snapshot) -> Anchor:
         if not self.persistent or key is None:
