@@ -157,7 +157,7 @@ class CrossReader(Generic[V]):
             complete = Snapshot.of(_records_key(store), _complete(items, entries, anchor))
             self._anchors[settings] = self._store_complete(key, settings, complete)
             return column
-        anchor.remember((entries[item] for item in computed), changed)
+        anchor.remember((entries[item] for item in reuse.pending), changed)
         if self.persistent and key is not None and anchor.stored is not None:
             removed = [item for item in anchor.snapshot.items if item not in items]
             delta = encode_delta(_records_key(store), list(entries.values()), removed)
