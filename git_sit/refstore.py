@@ -16,6 +16,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+from git_sit.bulk import Reader
 from git_sit.crossref import cross_reader, rows
 from git_sit.errors import SitError
 from git_sit.locate import Options, has_sit, locate_in, store_of
@@ -128,9 +129,8 @@ def ref_states(
 
 def store_changes(before: Store | None, after: Store | None, warn: Warn) -> list[Change]:
     """What changed between two stores, item by item; items with equal state keys are not compared."""
-    if before is not None and after is not None and before.layout.root.key is not None \
-            and before.layout.root.key == after.layout.root.key:
-        return []  # the same SIT tree
+    if before is not None and after is not None and _same(before, after):
+        return []
     changes: list[Change] = []
     with cross_reader([before, after], _nothing, warn) as cross:
         old = cross.prepare(before) if before is not None else None
@@ -145,6 +145,13 @@ def store_changes(before: Store | None, after: Store | None, warn: Warn) -> list
                 if change is not None:
                     changes.append(change)
     return changes
+
+
+def _same(before: Store, after: Store) -> bool:
+    """True if both stores are the same SIT tree read with the same settings (reducers, trust...)."""
+    key = before.layout.root.key
+    return key is not None and key == after.layout.root.key \
+        and Reader(before).settings == Reader(after).settings
 
 
 def _nothing(state: State) -> None:
