@@ -12,9 +12,10 @@ Most items are the same on most refs, and most refs need not be read item by ite
 A ref's snapshot in the cache gives every item's key at once. Otherwise the ref is
 compared with an *anchor*, a ref whose every key is known (the first ref read, or
 the cache's latest complete snapshot): an item whose directories are the same and
-none of whose records differ between the two ``records/`` trees has the anchor's key
-(``snapshot.reusable``). Only the other items are read, and those whose key an
-earlier ref already had are found in the cache instead of being reduced again.
+none of whose records differ between the two ``records/`` trees has the anchor's key,
+and likewise an item that is the same as on a ref compared before (``anchor``). Only
+the other items are read (in this process when they are few), and those whose key
+an earlier ref already had are found in the cache instead of being reduced again.
 Snapshots of the refs read are recorded as ``Store.states`` records them (complete,
 or as deltas against a complete one), so later commands find them. With
 ``--no-cache`` a temporary cache, removed at the end, stands in for the repository's
