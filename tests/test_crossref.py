@@ -7,6 +7,7 @@ cold, warm and with ``--no-cache``, and must reduce each distinct item content o
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +15,7 @@ import pygit2
 import pytest
 
 from git_sit.anchor import Anchor
+from git_sit.crossref import Column, Table, rows
 from git_sit.layout import is_id
 from git_sit.locate import Options
 from git_sit.record import compute_id, split_path
@@ -29,6 +31,32 @@ def rec(n: int, *types: str, prev: dict[str, bytes] | None = None) -> dict[str, 
     prevs = [compute_id(prev.items())] if prev is not None else []
     return record_files(list(types) or ["Commented"], f"text {n}", authors="Ann <a@example.com>",
                         timestamp=f"2026-01-{n % 28 + 1:02}T00:00:00Z", prev=prevs)
+
+
+# --- the table of distinct states and the columns over it ---
+
+def test_table_keeps_each_keyed_state_once():
+    parsed: list[State] = []
+    table = Table(lambda state: parsed.append(state) or state["state"])
+    first = table.add(b"k" * 20, '{"id": "a", "state": "open"}')
+    assert table.add(b"k" * 20, '{"id": "a", "state": "ignored: the key is known"}') == first
+    unkeyed = [table.add(None, '{"id": "b", "state": "closed"}') for _ in range(2)]
+    assert len(set(unkeyed)) == 2 and first not in unkeyed  # no key: a slot each time
+    assert table.values == ["open", "closed", "closed"]
+    assert table.keys == [b"k" * 20, None, None]
+    assert table.find(b"k" * 20) == first and table.find(b"x" * 20) is None
+    assert len(parsed) == 3
+
+
+def test_rows_merge_columns_in_item_order():
+    def column(name: str, cells: dict[str, int]) -> Column:
+        return Column(name, list(cells), array("i", cells.values()))
+
+    columns = [column("a", {"i1": 0, "i3": 1}), column("b", {}), column("c", {"i2": 2, "i3": 1})]
+    assert list(rows(columns)) == [
+        ("i1", [0, None, None]), ("i2", [None, None, 2]), ("i3", [1, None, 1]),
+    ]
+    assert list(rows([])) == []
 
 
 # --- the records/ diff on raw tree objects ---
