@@ -2,74 +2,32 @@
 
 One git repository is discovered, its refs are listed, and each ref's root tree
 is opened as a ``Store`` (found from the current directory as ``--rev`` would find
-it); a ref without a SIT repository simply has no items. Reductions go through a
-memo keyed by the item's content (``Store.item_key``: the git object IDs of its
-directories), so an item whose subtree is identical on twenty branches is reduced
-once. The memo is a small protocol so that a persistent cache keyed the same way
-can stand in for the in-memory dict.
+it); a ref without a SIT repository simply has no items. The refs' items are read
+with ``crossref``: one ref at a time, each distinct item content (exact state key)
+reduced at most once, keeping only what the command shows of each state.
+``diff`` compares two revisions' state keys and reads full states only for the
+items whose keys differ.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Protocol
+import itertools
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
 
+from git_sit.bulk import Reader
+from git_sit.crossref import cross_reader, rows
 from git_sit.errors import SitError
 from git_sit.locate import Options, has_sit, locate_in, store_of
 from git_sit.reduce import ReducerSet, State
 from git_sit.status import Change, change_of
 from git_sit.storage import GitRef, GitRepo, RefKind, current_branch, list_refs
-from git_sit.store import Store
+from git_sit.store import Store, Warn
 from git_sit.view import Node
 
-
-class Memo(Protocol):
-    """Where reduced states are kept between refs (and, for a persistent cache, runs)."""
-
-    def get(self, key: str) -> State | None: ...
-
-    def put(self, key: str, state: State) -> None: ...
-
-
-@dataclass
-class DictMemo:
-    """An in-memory memo for one command; counts how often it had to reduce."""
-
-    states: dict[str, State] = field(default_factory=dict)
-    reductions: int = 0
-
-    def get(self, key: str) -> State | None:
-        return self.states.get(key)
-
-    def put(self, key: str, state: State) -> None:
-        self.reductions += 1
-        self.states[key] = state
-
-
-def memo_key(store: Store, item_id: str) -> str | None:
-    """What fixes an item's reduced state: reducers, integrity, item ID and its trees' IDs."""
-    key = store.item_key(item_id)
-    if key is None:
-        return None
-    # The item ID is part of the state ({"id": ...}) but not of its directories' object IDs;
-    # the hash algorithm decides which records pass the integrity check.
-    config = store.config
-    check = f"{config.digest}-{config.digest_size}" if store.integrity else "unchecked"
-    return f"{store.reducers.fingerprint}|{store.trust_fingerprint}|{check}|{item_id}|{key}"
-
-
-def reduce_cached(store: Store, item_id: str, memo: Memo) -> State:
-    """The item's reduced state, from the memo when the same item content was reduced before."""
-    key = memo_key(store, item_id)
-    if key is not None:
-        cached = memo.get(key)
-        if cached is not None:
-            return cached
-    state = store.reduce(item_id)
-    if key is not None:
-        memo.put(key, state)
-    return state
+V = TypeVar("V")
+CHUNK = 256  # items whose full states ``diff`` holds at once
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,18 +40,6 @@ class RefStore:
     @property
     def name(self) -> str:
         return self.ref.name
-
-    def item_ids(self) -> list[str]:
-        return self.store.item_ids() if self.store is not None else []
-
-    def has_item(self, item_id: str) -> bool:
-        return self.store is not None and item_id in self.store.items()
-
-    def state(self, item_id: str, memo: Memo) -> State | None:
-        """The item's reduced state on this ref, ``None`` when the item is absent."""
-        if self.store is None or not self.has_item(item_id):
-            return None
-        return reduce_cached(self.store, item_id, memo)
 
 
 @dataclass(slots=True)
@@ -146,42 +92,67 @@ class RefReader:
         return self.tree_store(self.repo.root_tree(rev), rev)
 
 
-def item_union(ref_stores: Iterable[RefStore]) -> list[str]:
-    """Every item ID present on at least one of the refs, sorted."""
+def matching_items(ref_stores: Iterable[RefStore], texts: Collection[str]) -> list[str]:
+    """The item IDs on any of the refs that start with one of ``texts``, sorted.
+
+    Enough to resolve those texts as exact IDs or unique prefixes; each ref's listing
+    is dropped once searched.
+    """
     found: set[str] = set()
     for ref_store in ref_stores:
-        found.update(ref_store.item_ids())
+        if ref_store.store is not None:
+            items = ref_store.store.reopened().item_ids()
+            found.update(item for item in items if any(item.startswith(text) for text in texts))
     return sorted(found)
 
 
-def store_changes(before: Store | None, after: Store | None, memo: Memo) -> list[Change]:
-    """What changed between two stores, item by item; items with equal content are not reduced."""
-    old = before.items() if before is not None else {}
-    new = after.items() if after is not None else {}
-    changes = []
-    for item_id in sorted(old.keys() | new.keys()):
-        if item_id in old and item_id in new:
-            assert before is not None and after is not None
-            key = memo_key(before, item_id)
-            if key is not None and key == memo_key(after, item_id):
-                continue
-        old_state = _state_in(before, old, item_id, memo)
-        new_state = _state_in(after, new, item_id, memo)
-        change = change_of(item_id, old_state, new_state)
-        if change is not None:
-            changes.append(change)
+def ref_states(
+    ref_stores: Sequence[RefStore], project: Callable[[State], V], warn: Warn,
+    only: Collection[str] | None = None,
+) -> Iterator[tuple[str, dict[str, V | None]]]:
+    """Every item (or only these), ascending, with ``project(state)`` on each ref (``None``: absent).
+
+    Refs are read one at a time; each distinct item content is reduced at most once.
+    """
+    with cross_reader([rs.store for rs in ref_stores], project, warn) as cross:
+        columns = [
+            cross.column(rs.name, cross.prepare(rs.store) if rs.store is not None else None, only)
+            for rs in ref_stores
+        ]
+        values = cross.table.values
+        for item, slots in rows(columns):
+            yield item, {
+                rs.name: values[slot] if slot is not None else None
+                for rs, slot in zip(ref_stores, slots, strict=True)
+            }
+
+
+def store_changes(before: Store | None, after: Store | None, warn: Warn) -> list[Change]:
+    """What changed between two stores, item by item; items with equal state keys are not compared."""
+    if before is not None and after is not None and _same(before, after):
+        return []
+    changes: list[Change] = []
+    with cross_reader([before, after], _nothing, warn) as cross:
+        old = cross.prepare(before) if before is not None else None
+        new = cross.prepare(after) if after is not None else None
+        columns = [cross.column("before", old), cross.column("after", new)]
+        differ = ((item, a, b) for item, (a, b) in rows(columns) if a is None or a != b)
+        while chunk := list(itertools.islice(differ, CHUNK)):
+            old_states = cross.states(old, {item: a for item, a, _ in chunk})
+            new_states = cross.states(new, {item: b for item, _, b in chunk})
+            for item, _, _ in chunk:
+                change = change_of(item, old_states[item], new_states[item])
+                if change is not None:
+                    changes.append(change)
     return changes
 
 
-def _state_in(store: Store | None, items: Mapping[str, object], item_id: str, memo: Memo) -> State | None:
-    return reduce_cached(store, item_id, memo) if store is not None and item_id in items else None
+def _same(before: Store, after: Store) -> bool:
+    """True if both stores are the same SIT tree read with the same settings (reducers, trust...)."""
+    key = before.layout.root.key
+    return key is not None and key == after.layout.root.key \
+        and Reader(before).settings == Reader(after).settings
 
 
-def states_by_ref(
-    ref_stores: Sequence[RefStore], item_ids: Iterable[str], memo: Memo,
-) -> dict[str, dict[str, State | None]]:
-    """Item ID → ref name → reduced state (``None`` where absent), reducing only these items."""
-    return {
-        item_id: {rs.name: rs.state(item_id, memo) for rs in ref_stores} for item_id in item_ids
-    }
-
+def _nothing(state: State) -> None:
+    """Keep nothing of a state (``diff`` compares state keys, then reads the states that differ)."""

@@ -44,6 +44,11 @@ def summary_of(state: State | None) -> str:
     return value if isinstance(value, str) else ""
 
 
+def brief(state: State) -> State:
+    """What ``status`` shows of a state (its status and summary): all it keeps of each one."""
+    return {"state": status_of(state), "summary": summary_of(state)}
+
+
 # --- refs ---
 
 def short_name(name: str) -> str:
@@ -112,26 +117,45 @@ class RefCount:
     items: int
 
 
-def counts(refs: Sequence[str], table: StatusTable) -> list[RefCount]:
-    """Per-ref counts of open, closed and present items, in the order of ``refs``."""
-    result = []
-    for ref in refs:
-        found = [per_ref.get(ref) for per_ref in table.values()]
-        present = [status for status in found if status is not None]
-        result.append(RefCount(ref, present.count(OPEN), present.count(CLOSED), len(present)))
-    return result
+class Overview:
+    """Per-ref counts and the items whose state differs, gathered one item at a time."""
+
+    def __init__(self, refs: Sequence[str]) -> None:
+        self.refs = list(refs)
+        self._counts = {ref: [0, 0, 0] for ref in self.refs}  # open, closed, present
+        self.table: StatusTable = {}  # the differing items only
+        self.states: dict[str, dict[str, State | None]] = {}  # and their states, for summaries
+
+    def add(self, item: str, per_ref: Mapping[str, State | None]) -> None:
+        """Count one item, given its state on each ref (``None`` where absent)."""
+        statuses = {ref: status_of(state) for ref, state in per_ref.items()}
+        for ref, status in statuses.items():
+            if status is not None:
+                tally = self._counts[ref]
+                tally[0] += status == OPEN
+                tally[1] += status == CLOSED
+                tally[2] += 1
+        if differs(statuses):
+            self.table[item] = statuses
+            self.states[item] = dict(per_ref)
+
+    def counts(self) -> list[RefCount]:
+        """Per-ref counts of open, closed and present items, in the order of the refs."""
+        return [RefCount(ref, *self._counts[ref]) for ref in self.refs]
 
 
-def differing(table: StatusTable) -> StatusTable:
-    """The items with two or more distinct states among the refs where they exist.
+def differs(per_ref: Mapping[str, Status]) -> bool:
+    """True if the item has two or more distinct states among the refs where it exists.
 
     Absence alone does not count: an item filed after a tag is absent there, and
     listing every such item would bury the ones that were fixed on one branch only.
     """
-    return {
-        item: per_ref for item, per_ref in table.items()
-        if len({status for status in per_ref.values() if status is not None}) > 1
-    }
+    return len({status for status in per_ref.values() if status is not None}) > 1
+
+
+def differing(table: StatusTable) -> StatusTable:
+    """The items of ``table`` whose state differs between refs (``differs``)."""
+    return {item: per_ref for item, per_ref in table.items() if differs(per_ref)}
 
 
 def group_by_status(per_ref: Mapping[str, Status]) -> list[tuple[Status, list[str]]]:

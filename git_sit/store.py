@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from git_sit import bulk
@@ -78,6 +78,14 @@ class Store:
     _items: dict[str, list[ItemDir]] | None = None
     cache: StateCache | None = None
     jobs: int | None = None
+
+    def reopened(self) -> Store:
+        """This store as if just opened: nothing listed or held yet.
+
+        For a caller going through many revisions: dropping each copy when done keeps
+        only one revision's git objects in memory.
+        """
+        return replace(self, layout=Layout(self.layout.view, self.layout.root), _items=None)
 
     def items(self) -> dict[str, list[ItemDir]]:
         """Item ID → directories, in ascending ID order."""

@@ -6,11 +6,12 @@ import pytest
 
 from git_sit.errors import UnknownItem
 from git_sit.status import (
+    Overview,
     RefCount,
+    brief,
     change_of,
     changed_fields,
     classify,
-    counts,
     diff_json,
     differing,
     group_by_status,
@@ -23,6 +24,7 @@ from git_sit.status import (
     sort_changes,
     status_of,
     status_table,
+    summary_of,
 )
 from git_sit.tables import align, diff_lines, item_lines, overview_lines
 
@@ -123,14 +125,39 @@ STATES = {
 }
 
 
+def _overview(refs: list[str]) -> Overview:
+    overview = Overview(refs)
+    for item, per_ref in STATES.items():
+        overview.add(item, {ref: per_ref[ref] for ref in refs})
+    return overview
+
+
 def test_status_table_counts_and_differing():
     table = status_table(STATES)
     assert table["x"] == {MAIN: "closed", REL: "open", TAG: "open", OLD: None}
-    assert counts([MAIN, REL, TAG, OLD], table) == [
+    overview = _overview([MAIN, REL, TAG, OLD])
+    assert overview.counts() == [
         RefCount(MAIN, 1, 1, 3), RefCount(REL, 2, 0, 2), RefCount(TAG, 1, 0, 1), RefCount(OLD, 0, 0, 0),
     ]
     # y is absent on the tags but open wherever it exists: absence alone does not differ.
     assert differing(table) == {"x": table["x"]}
+    assert overview.table == {"x": table["x"]}
+    assert overview.states == {"x": STATES["x"]}
+
+
+def test_overview_counts_only_the_refs_given():
+    overview = _overview([MAIN, OLD])
+    assert overview.counts() == [RefCount(MAIN, 1, 1, 3), RefCount(OLD, 0, 0, 0)]
+    assert overview.table == {}  # x is closed on main and absent on v0: not differing
+
+
+@pytest.mark.parametrize("state", [
+    OPEN, CLOSED, {"id": "x"}, {"id": "x", "state": 3, "summary": ["odd"]}, {"id": "x", "state": "wontfix"},
+])
+def test_brief_keeps_what_status_shows(state):
+    kept = brief(state)
+    assert kept == {"state": status_of(state), "summary": summary_of(state)}
+    assert (status_of(kept), summary_of(kept)) == (status_of(state), summary_of(state))
 
 
 @pytest.mark.parametrize(("per_ref", "expected"), [
@@ -153,7 +180,7 @@ def test_pick_summary_prefers_the_current_branch():
 
 def test_overview_json():
     table = status_table(STATES)
-    result = overview_json(counts([MAIN, OLD], table), MAIN, table)
+    result = overview_json(_overview([MAIN, OLD]).counts(), MAIN, table)
     assert result == {
         "refs": {
             MAIN: {"current": True, "open": 1, "closed": 1, "items": 3},
@@ -242,7 +269,7 @@ def test_item_lines_mark_the_current_branch_and_absent_refs():
 def test_overview_lines():
     table = status_table(STATES)
     names = {MAIN: "main", REL: "release", TAG: "v1", OLD: "v0"}
-    lines = overview_lines(counts([MAIN, REL], table), names, REL, differing(table), STATES)
+    lines = overview_lines(_overview([MAIN, REL]).counts(), names, REL, differing(table), STATES)
     assert lines == [
         "  REF      OPEN  CLOSED  ITEMS",
         "  main        1       1      3",

@@ -15,10 +15,11 @@ import pygit2
 import pytest
 
 from git_sit.locate import Options
+from git_sit.record import compute_id, split_path
 from git_sit.reduce import NativeReducers, State
-from git_sit.refstore import DictMemo, RefReader, item_union, states_by_ref, store_changes
+from git_sit.refstore import RefReader, ref_states, store_changes
 from git_sit.storage import GitRepo, RefKind
-from tests.helpers import commit_files, git, sit
+from tests.helpers import commit_files, git, record_files, sit, sit_tree_files
 from tests.history import B, X, Z, build_history
 
 
@@ -267,43 +268,102 @@ class CountingReducers:
         return NativeReducers().reduce(records, initial)
 
 
-def _reader(history: Path, calls: list[str]) -> RefReader:
-    return RefReader(GitRepo.discover(str(history)), str(history), Options(),
+def _reader(history: Path, calls: list[str], cache: bool = True) -> RefReader:
+    return RefReader(GitRepo.discover(str(history)), str(history), Options(cache=cache),
                      CountingReducers(calls))
 
 
-def test_each_distinct_item_subtree_is_reduced_once(history):
-    calls: list[str] = []
-    reader = _reader(history, calls)
+def _all_states(reader: RefReader, only=None) -> dict[str, dict[str, State | None]]:
     stores = reader.ref_stores(reader.refs([RefKind.BRANCH, RefKind.TAG]))
-    memo = DictMemo()
-    states = states_by_ref(stores, item_union(stores), memo)
+    return dict(ref_states(stores, lambda state: state, reader.options.warn, only))
+
+
+# Distinct item contents (exact state keys) in the history: B as {B0} and {B0,B1};
+# X as {X0}, {X0,X1} and {X0,X1,X2}; Z as {Z0}.
+DISTINCT = [B, B, X, X, X, Z]
+
+
+@pytest.mark.parametrize("cache", [True, False])
+def test_each_distinct_item_content_is_reduced_once(history, cache):
+    calls: list[str] = []
+    states = _all_states(_reader(history, calls, cache))
     present = sum(state is not None for per_ref in states.values() for state in per_ref.values())
     assert present == 14
-    # Distinct subtrees: B as {B0} and {B0,B1}; X as {X0}, {X0,X1}, {X0,X1,X2}; Z as {Z0}.
-    assert sorted(calls) == sorted([B, B, X, X, X, Z])
-    assert memo.reductions == 6
+    assert sorted(calls) == sorted(DISTINCT)
+    # One state per distinct content, shared by every ref that has it.
     assert states[X]["refs/heads/main"] is states[X]["refs/tags/v1.1"]
+    assert states[X]["refs/heads/release-1.0"] is states[X]["refs/tags/v1.0"]
+    assert states[X]["refs/heads/main"]["state"] == "closed"
+    assert states[X]["refs/heads/hotfix"]["state"] == "open"
+    calls.clear()
+    again = _all_states(_reader(history, calls, cache))
+    assert again == states
+    # The cache (and the refs' snapshots in it) serve a second run; --no-cache reads again.
+    assert sorted(calls) == ([] if cache else sorted(DISTINCT))
 
 
-def test_status_of_named_items_reduces_only_them(history):
+def test_no_cache_leaves_the_repository_cache_alone(history, repo):
+    _all_states(_reader(history, [], cache=False))
+    assert not (Path(repo.path) / "sit-cache").exists()
+
+
+@pytest.mark.parametrize("cache", [True, False])
+def test_status_of_named_items_reduces_only_them(history, cache):
     calls: list[str] = []
-    reader = _reader(history, calls)
-    stores = reader.ref_stores(reader.refs([RefKind.BRANCH, RefKind.TAG]))
-    states_by_ref(stores, [Z], DictMemo())
+    states = _all_states(_reader(history, calls, cache), only={Z})
+    assert list(states) == [Z]
     assert calls == [Z]
 
 
 @pytest.mark.parametrize(("rev1", "rev2", "reduced"), [
-    ("main", "v1.1", []),                 # same commit: nothing to reduce
-    ("main", "hotfix", [X, X]),           # only X's subtree differs
-    ("v1.0", "main", [B, B, X, X, Z]),
+    ("main", "v1.1", []),                    # same tree: nothing is read
+    ("main", "hotfix", [B, X, Z, X]),        # main's items, and X's other content on hotfix
+    ("v1.0", "main", [B, X, B, X, Z]),
 ])
-def test_diff_reduces_only_items_whose_subtree_differs(history, rev1, rev2, reduced):
+@pytest.mark.parametrize("cache", [True, False])
+def test_diff_reduces_each_distinct_content_once(history, rev1, rev2, reduced, cache):
     calls: list[str] = []
-    reader = _reader(history, calls)
-    store_changes(reader.rev_store(rev1), reader.rev_store(rev2), DictMemo())
+    reader = _reader(history, calls, cache)
+    changes = store_changes(reader.rev_store(rev1), reader.rev_store(rev2), reader.options.warn)
     assert sorted(calls) == sorted(reduced)
+    calls.clear()
+    again = store_changes(reader.rev_store(rev1), reader.rev_store(rev2), reader.options.warn)
+    assert again == changes
+    assert sorted(calls) == ([] if cache else sorted(reduced))
+
+
+# --- a link whose record directory exists on one ref only ---
+
+Q = "5e000000-0000-4000-8000-000000000005"
+Q0 = record_files(["SummaryChanged"], "Flaky test", authors="Ann <ann@example.com>",
+                  timestamp="2026-01-01T00:00:00Z")
+Q1 = record_files(["Closed"], authors="Ann <ann@example.com>", timestamp="2026-01-02T00:00:00Z",
+                  prev=[compute_id(Q0.items())])
+
+
+@pytest.fixture
+def dangling(repo: pygit2.Repository) -> Path:
+    """``full`` has Q's two records; ``dangling`` the same item directory, without Q1's record."""
+    files, ids = sit_tree_files({Q: [Q0, Q1]})
+    commit_files(repo, files, ref="refs/heads/full")
+    missing = f".sit/records/{split_path(ids[Q][1])}/"
+    commit_files(repo, {path: data for path, data in files.items() if not path.startswith(missing)},
+                 ref="refs/heads/dangling", parents=[])
+    repo.set_head("refs/heads/full")
+    assert repo.workdir is not None
+    return Path(repo.workdir)
+
+
+@pytest.mark.parametrize("options", [[], ["--no-cache"]])
+def test_a_link_whose_record_is_missing_on_one_ref(dangling, repo, options):
+    full, gone = repo.revparse_single("full").tree, repo.revparse_single("dangling").tree
+    assert full[f".sit/items/{Q}"].id == gone[f".sit/items/{Q}"].id  # the same item directory
+    expected = {"refs/heads/dangling": "open", "refs/heads/full": "closed"}
+    for _ in range(2):  # cold, then from the cache
+        assert _json(sit(dangling, *options, "status", Q, "--json")) == {Q: expected}
+        assert _json(sit(dangling, *options, "status", "--json"))["differing"] == {Q: expected}
+        changes = _json(sit(dangling, *options, "diff", "dangling", "full", "--json"))["changes"]
+        assert [(c["id"], c["change"]) for c in changes] == [(Q, "closed")]
 
 
 def test_status_of_the_sit_sample_matches_its_expected_states(fixture_dir, workdir):

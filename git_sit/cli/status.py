@@ -10,18 +10,11 @@ import click
 from git_sit.cli.base import App, cli, pass_app
 from git_sit.cli.sign import trust_applier, trust_options
 from git_sit.errors import SitError
-from git_sit.refstore import (
-    DictMemo,
-    RefReader,
-    RefStore,
-    item_union,
-    states_by_ref,
-    store_changes,
-)
+from git_sit.refstore import RefReader, RefStore, matching_items, ref_states, store_changes
 from git_sit.status import (
-    counts,
+    Overview,
+    brief,
     diff_json,
-    differing,
     labels,
     overview_json,
     resolve_prefix,
@@ -71,31 +64,31 @@ def status(
     """The state of ITEMs (or counts and differing items) on every branch and tag.
 
     Reads each ref's tree from git objects: nothing is checked out. An item whose
-    records are the same on several refs is reduced only once.
+    records are the same on several refs is reduced only once (also with --no-cache).
     """
     reader = _reader(app, trusted, explain)
     ref_stores = _ref_stores(reader, patterns, remotes, tags)
     current = reader.current_branch()
     names = labels([rs.name for rs in ref_stores])
-    memo = DictMemo()
-    union = item_union(ref_stores)
     if items:
+        found = matching_items(ref_stores, items)
         where = f"any of the {len(ref_stores)} refs examined"
-        wanted = list(dict.fromkeys(resolve_prefix(text, union, where) for text in items))
-        states = states_by_ref(ref_stores, wanted, memo)
+        wanted = list(dict.fromkeys(resolve_prefix(text, found, where) for text in items))
+        states = dict(ref_states(ref_stores, brief, reader.options.warn, set(wanted)))
         if as_json:
-            _echo_json(status_table(states))
+            _echo_json(status_table({item: states[item] for item in wanted}))
             return
         blocks = [item_lines(item, states[item], names, current) for item in wanted]
         click.echo("\n\n".join("\n".join(block) for block in blocks))
         return
-    states = states_by_ref(ref_stores, union, memo)
-    table = status_table(states)
-    ref_counts = counts([rs.name for rs in ref_stores], table)
+    overview = Overview([rs.name for rs in ref_stores])
+    for item, per_ref in ref_states(ref_stores, brief, reader.options.warn):
+        overview.add(item, per_ref)
     if as_json:
-        _echo_json(overview_json(ref_counts, current, table))
+        _echo_json(overview_json(overview.counts(), current, overview.table))
         return
-    click.echo("\n".join(overview_lines(ref_counts, names, current, differing(table), states)))
+    click.echo("\n".join(overview_lines(overview.counts(), names, current, overview.table,
+                                        overview.states)))
 
 
 @cli.command()
@@ -110,7 +103,7 @@ def diff(app: App, rev1: str, rev2: str, as_json: bool, trusted: str | None, exp
     before, after = reader.rev_store(rev1), reader.rev_store(rev2)
     if before is None and after is None:
         raise SitError(f"no SIT repository (.sit) at {rev1} or {rev2}.")
-    changes = sort_changes(store_changes(before, after, DictMemo()))
+    changes = sort_changes(store_changes(before, after, reader.options.warn))
     if as_json:
         _echo_json(diff_json(rev1, rev2, changes))
     elif changes:

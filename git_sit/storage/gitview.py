@@ -7,6 +7,9 @@ layout reports against the record it belongs to.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
 import pygit2
 
 from git_sit.errors import InvalidRecord, MissingObject
@@ -32,6 +35,8 @@ _TREE = int(pygit2.enums.ObjectType.TREE)
 _BLOB = int(pygit2.enums.ObjectType.BLOB)
 _ODD_NAMES = (b"", b".", b"..")  # names that normalise_name would change
 _FILE_MODES = (pygit2.enums.FileMode.BLOB, pygit2.enums.FileMode.BLOB_EXECUTABLE)
+_TREE_MODE = b"40000"  # as raw tree objects spell it
+_RAW_ENTRIES: dict[int, re.Pattern[bytes]] = {}  # by object ID size
 
 
 def bulk_mode(on: bool = True) -> None:
@@ -133,6 +138,56 @@ class GitView:
         _collect(tree, "", files)
         return files
 
+    def differing_names(self, old: Node | None, new: Node | None, stop: Callable[[str], bool],
+                        limit: int) -> list[str] | None:
+        """The entry names at which two trees differ, looking into subtrees until ``stop(name)``.
+
+        Entries with equal object IDs are skipped unread; a differing name that ``stop``
+        accepts is reported and not looked into; other differing subtrees are compared
+        in turn (against nothing when the other side has no tree there). ``None`` when
+        more than ``limit`` names differ. Raw tree objects are compared, without a node
+        per entry: wide trees that differ in a few entries cost little.
+        """
+        found: list[str] = []
+        stack = [(_raw_id(old), _raw_id(new))]
+        while stack:
+            a, b = stack.pop()
+            entries_a, entries_b = self._raw_entries(a), self._raw_entries(b)
+            # Set differences leave the few entries that changed, without a loop over the others.
+            before = {name: (mode, ident) for mode, name, ident in entries_a - entries_b}
+            after = {name: (mode, ident) for mode, name, ident in entries_b - entries_a}
+            for name in before.keys() | after.keys():
+                x, y = before.get(name), after.get(name)
+                if x is not None and y is not None and x[1] == y[1]:
+                    continue  # only the mode differs
+                text = name.decode("utf-8", "surrogateescape")
+                if stop(text):
+                    found.append(text)
+                    if len(found) > limit:
+                        return None
+                    continue
+                below = (x[1] if x is not None and x[0] == _TREE_MODE else None,
+                         y[1] if y is not None and y[0] == _TREE_MODE else None)
+                if below != (None, None):
+                    stack.append(below)
+        return found
+
+    def _raw_entries(self, raw_id: bytes | None) -> set[tuple[bytes, bytes, bytes]]:
+        """A tree's entries: (mode, name, raw object ID)."""
+        if raw_id is None:
+            return set()
+        assert self._repo is not None
+        oid = pygit2.Oid(raw=raw_id)
+        try:
+            _, data = self._repo.odb.read(oid)
+        except (KeyError, ValueError, pygit2.GitError):
+            raise MissingObject(f"git object {oid} is missing (partial or damaged clone?)") from None
+        pattern = _RAW_ENTRIES.get(len(raw_id))
+        if pattern is None:
+            pattern = re.compile(rb"(\d+) ([^\0]*)\0(.{%d})" % len(raw_id), re.DOTALL)
+            _RAW_ENTRIES[len(raw_id)] = pattern
+        return set(pattern.findall(data))
+
     def read(self, node: Node) -> bytes:
         if node.key == EMPTY_BLOB:
             return b""  # .type/* and .prev/* files: no need to look the object up
@@ -150,6 +205,11 @@ def _tree_of(node: Node | None) -> pygit2.Tree | None:
     tree = node.handle
     assert isinstance(tree, pygit2.Tree)
     return tree
+
+
+def _raw_id(node: Node | None) -> bytes | None:
+    tree = _tree_of(node)
+    return tree.id.raw if tree is not None else None
 
 
 def _collect(tree: pygit2.Tree, prefix: str, files: dict[str, bytes], odd: bool = False) -> None:
