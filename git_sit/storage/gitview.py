@@ -97,12 +97,12 @@ class GitView:
         tree = node.handle
         assert isinstance(tree, pygit2.Tree)
         try:
-            entry = tree[path]
+            entry = _walk(tree, path)
         except KeyError:
             return None
         except pygit2.GitError as exc:
             raise MissingObject(f"cannot look up {path}: {exc} (partial or damaged clone?)") from None
-        return node_of(entry)
+        return node_of(entry) if entry is not None else None
 
     def differing_entries(self, old: Node | None, new: Node | None
                           ) -> list[tuple[str, Node | None, Node | None]]:
@@ -197,6 +197,45 @@ class GitView:
             return bytes(blob.data)
         except (KeyError, pygit2.GitError):
             raise _missing(blob) from None
+
+
+# pygit2 (1.21) keeps a reference to every path string given to Tree lookups (its
+# fs-path borrowing never releases PyOS_FSPath's result), so each distinct string
+# passed lives forever: about 170 bytes per record read. Short names (the split
+# directories of flat records, fixed names) are passed as shared objects, and a
+# record's own long name is matched by iterating its small parent tree instead.
+_SHARED: dict[str, str] = {}
+_SHARED_MAX = 4096
+_SCAN_MAX = 16  # parents with at most this many entries are scanned, not looked up
+
+
+def _shared(part: str) -> str | None:
+    shared = _SHARED.get(part)
+    if shared is None and len(part) <= 24 and len(_SHARED) < _SHARED_MAX:
+        shared = _SHARED[part] = part
+    return shared
+
+
+def _walk(tree: pygit2.Tree, path: str) -> pygit2.Object | None:
+    """``tree[path]`` one component at a time, without handing pygit2 unique strings."""
+    obj: pygit2.Object = tree
+    for part in path.split("/"):
+        if not part:
+            continue
+        if not isinstance(obj, pygit2.Tree):
+            return None
+        shared = _shared(part)
+        if shared is not None:
+            obj = obj / shared
+        elif len(obj) <= _SCAN_MAX:
+            raw = part.encode("utf-8", "surrogateescape")
+            found = next((entry for entry in obj if entry.raw_name == raw), None)
+            if found is None:
+                return None
+            obj = found
+        else:
+            obj = obj / part
+    return obj
 
 
 def _tree_of(node: Node | None) -> pygit2.Tree | None:
