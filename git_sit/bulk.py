@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from git_sit.cachekey import quick_key, settings_key, snapshot_key, snapshot_settings, state_key
 from git_sit.errors import SitError
-from git_sit.layout import RECORDS_DIR, ItemEntries
+from git_sit.layout import ItemEntries
 from git_sit.parallel import ordered_map
 from git_sit.reduce import State
 from git_sit.snapshot import (
@@ -45,7 +45,7 @@ from git_sit.snapshot import (
 )
 from git_sit.statecache import StateCache
 from git_sit.storage import bulk_mode
-from git_sit.view import Kind, Node
+from git_sit.view import Node
 
 if TYPE_CHECKING:
     from git_sit.store import Store
@@ -297,7 +297,7 @@ def states(store: Store, jobs: int | None = None, field: str | None = None) -> I
         yield from _stream(store, cache, zip(recorded.items, recorded.keys, strict=True), {}, field)
         return
     base = _base(store, cache, settings)
-    records = _records_key(store)
+    records = records_key(store)
     if base is None:
         entries: list[Entry] = []
         for result in results(store, store.item_ids(), jobs):
@@ -349,7 +349,7 @@ def _base(store: Store, cache: StateCache, settings: bytes
     bulk_mode(True)  # every tree of the comparison is read once
     try:
         old = node_by_key(base.records) if base.records else None
-        changed = changed_buckets(store.layout.view, old, _records_node(store), limit)
+        changed = changed_buckets(store.layout.view, old, store.layout.records_tree(), limit)
     except SitError:
         return None
     finally:
@@ -362,13 +362,9 @@ def _base(store: Store, cache: StateCache, settings: bytes
     return found[0], base, keep, pending
 
 
-def _records_node(store: Store) -> Node | None:
-    node = store.layout.view.lookup(store.layout.root, RECORDS_DIR)
-    return node if node is not None and node.kind is Kind.TREE else None
-
-
-def _records_key(store: Store) -> str:
-    node = _records_node(store)
+def records_key(store: Store) -> str:
+    """The object ID of the store's ``records/`` tree ("" without one): what snapshots are of."""
+    node = store.layout.records_tree()
     return node.key or "" if node is not None else ""
 
 

@@ -34,10 +34,10 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from git_sit.anchor import Anchor, Reuse
-from git_sit.bulk import ItemResult, Reader, results
+from git_sit.bulk import ItemResult, Reader, records_key, results
 from git_sit.cachekey import snapshot_key
 from git_sit.errors import SitError
-from git_sit.layout import RECORDS_DIR, is_id
+from git_sit.layout import is_id
 from git_sit.reduce import State
 from git_sit.snapshot import (
     DELTA_LIMIT,
@@ -53,7 +53,6 @@ from git_sit.snapshot import (
 from git_sit.statecache import StateCache
 from git_sit.storage import bulk_mode
 from git_sit.store import Store, Warn
-from git_sit.view import Kind, Node
 
 V = TypeVar("V")
 FETCH = 1024  # state keys per cache query
@@ -156,13 +155,13 @@ class CrossReader(Generic[V]):
         column = self._column(name, store, items, known, computed)
         if anchor is None or changed is None or len(entries) > limit or (
                 self.persistent and anchor.stored is None):
-            complete = Snapshot.of(_records_key(store), _complete(items, entries, anchor))
+            complete = Snapshot.of(records_key(store), _complete(items, entries, anchor))
             self._anchors[settings] = self._store_complete(key, settings, complete)
             return column
         anchor.remember((entries[item] for item in reuse.pending), changed)
         if self.persistent and key is not None and anchor.stored is not None:
             removed = [item for item in anchor.snapshot.items if item not in items]
-            delta = encode_delta(_records_key(store), list(entries.values()), removed)
+            delta = encode_delta(records_key(store), list(entries.values()), removed)
             self.cache.put_snapshot(key, settings, delta, anchor.stored)
         return column
 
@@ -236,7 +235,7 @@ class CrossReader(Generic[V]):
             return None
         records = anchor.snapshot.records
         try:
-            old, new = node_by_key(records) if records else None, _records_node(store)
+            old, new = node_by_key(records) if records else None, store.layout.records_tree()
             differing = getattr(view, "differing_names", None)
             if differing is None:
                 return changed_buckets(view, old, new, limit)
@@ -292,16 +291,6 @@ def _complete(items: Collection[str], entries: dict[str, Entry], anchor: Anchor 
 
 def _entry(result: ItemResult) -> Entry:
     return Entry(result.item_id, result.key, result.dirs, result.links if result.key else None)
-
-
-def _records_node(store: Store) -> Node | None:
-    node = store.layout.view.lookup(store.layout.root, RECORDS_DIR)
-    return node if node is not None and node.kind is Kind.TREE else None
-
-
-def _records_key(store: Store) -> str:
-    node = _records_node(store)
-    return node.key or "" if node is not None else ""
 
 
 def _once(warn: Warn) -> Warn:

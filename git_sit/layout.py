@@ -161,13 +161,19 @@ class Layout:
             return self.view.lookup(top, "/".join(parts[2:])) if top is not None else None
         return self.view.lookup(self.root, "/".join(parts))
 
+    def records_tree(self) -> Node | None:
+        """The ``records/`` tree (held for the life of the layout), if there is one."""
+        if "" not in self._held:
+            node = self.view.lookup(self.root, RECORDS_DIR)
+            self._held[""] = node if node is not None and node.kind is Kind.TREE else None
+        return self._held[""]
+
     def _records_subtree(self, name: str) -> Node | None:
+        if not name:
+            return None  # "" is where records_tree() is held
         if name not in self._held:
-            if "" not in self._held:
-                node = self.view.lookup(self.root, RECORDS_DIR)
-                self._held[""] = node if node is not None and node.kind is Kind.TREE else None
-            top = self._held[""]
-            node = self.view.lookup(top, name) if top is not None and name else None
+            top = self.records_tree()
+            node = self.view.lookup(top, name) if top is not None else None
             self._held[name] = node if node is not None and node.kind is Kind.TREE else None
         return self._held[name]
 
