@@ -51,9 +51,7 @@ class Anchor:
         """The item's entry on the anchor (the item must be there)."""
         if self._index is None:
             self._index = {item: i for i, item in enumerate(self.snapshot.items)}
-        i = self._index[item_id]
-        snapshot = self.snapshot
-        return Entry(item_id, snapshot.keys[i], snapshot.dirs[i], snapshot.links[i])
+        return self.snapshot.entry_at(self._index[item_id])
 
     def reuse(self, items: dict[str, list[ItemDir]], changed: set[int]) -> Reuse:
         """What a ref with these items keeps; ``changed``: its record IDs' hashes that differ."""

@@ -299,11 +299,11 @@ def states(store: Store, jobs: int | None = None, field: str | None = None) -> I
     base = _base(store, cache, settings)
     records = records_key(store)
     if base is None:
-        entries: list[Entry] = []
+        snapshot = Snapshot.of(records, [])  # filled as items come, in their compact form
         for result in results(store, store.item_ids(), jobs):
-            entries.append(_entry(result))
+            snapshot.add(_entry(result))
             yield value_of(result.state_json, field)
-        cache.put_snapshot(key, settings, encode(Snapshot.of(records, entries)), None)
+        cache.put_snapshot(key, settings, encode(snapshot), None)
         return
     base_key, base_snapshot, keep, pending = base
     computed = {r.item_id: r for r in results(store, pending, jobs)}

@@ -10,6 +10,7 @@ from git_sit import bulk
 from git_sit.errors import MissingObject
 from git_sit.layout import Layout
 from git_sit.locate import Options, open_store
+from git_sit.storage import gitview
 from git_sit.store import Store
 from tests.helpers import copy_fixture, expected_states, git
 from tests.tricky import commit, tricky_files, write_disk
@@ -65,6 +66,20 @@ def test_bulk_path_matches_simple_path(workdir, tricky, jobs, cache):
     for _ in range(2):  # with the cache: cold, then warm
         store, warnings = open_at(workdir, tricky, cache=cache, jobs=jobs)
         assert (list(store.states()), warnings) == expected
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_nodes_read_by_key_give_the_same(workdir, tricky, jobs, monkeypatch):
+    # Entries of wide trees hold no pygit2 object; with every tree counted as wide, every
+    # node is looked up by its key, and nothing read changes.
+    expected = simple(workdir, tricky)
+    monkeypatch.setattr(gitview, "WIDE", 0)
+    store, warnings = open_at(workdir, tricky, jobs=jobs)
+    if tricky is not None:
+        assert all(node.handle is None for dirs in store.items().values() for _, node in dirs)
+    assert (list(store.states()), warnings) == expected
+    store, warnings = open_at(workdir, tricky)
+    assert ([store.reduce_uncached(item) for item in store.item_ids()], warnings) == expected
 
 
 def test_reduce_many_and_reduce_match(workdir, tricky):

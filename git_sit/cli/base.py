@@ -163,12 +163,23 @@ def rev_option(func: F) -> F:
     )(func)
 
 
+ECHO_BATCH = 256  # values per write: one write per value costs more than rendering them
+
+
 def echo_values(values: Iterable[Any]) -> None:
-    """Print query results as SIT does, one block each, as they are produced."""
+    """Print query results as SIT does, one block each, as they are produced (in small batches)."""
     out = sys.stdout
-    for value in values:
-        out.write(render(value) + "\n")
-    out.flush()
+    lines: list[str] = []
+    try:
+        for value in values:
+            lines.append(render(value))
+            if len(lines) == ECHO_BATCH:
+                out.write("\n".join(lines) + "\n")
+                lines.clear()
+    finally:
+        if lines:  # what was produced before an error is printed too
+            out.write("\n".join(lines) + "\n")
+        out.flush()
 
 
 def main() -> None:

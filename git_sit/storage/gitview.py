@@ -37,6 +37,10 @@ _ODD_NAMES = (b"", b".", b"..")  # names that normalise_name would change
 _FILE_MODES = (pygit2.enums.FileMode.BLOB, pygit2.enums.FileMode.BLOB_EXECUTABLE)
 _TREE_MODE = b"40000"  # as raw tree objects spell it
 _RAW_ENTRIES: dict[int, re.Pattern[bytes]] = {}  # by object ID size
+# Entries of trees wider than this become nodes without a pygit2 object (looked up by key
+# when used): a store holds the nodes of ``.sit/items`` for a whole run, and a pygit2
+# object costs about 150 bytes an item.
+WIDE = 256
 
 
 def bulk_mode(on: bool = True) -> None:
@@ -52,8 +56,8 @@ def bulk_mode(on: bool = True) -> None:
     pygit2.settings.enable_strict_hash_verification(not on)
 
 
-def node_of(obj: pygit2.Object, name: str | None = None) -> Node:
-    """Wrap a pygit2 object (a tree entry, or a root tree) as a node."""
+def node_of(obj: pygit2.Object, name: str | None = None, hold: bool = True) -> Node:
+    """Wrap a pygit2 object (a tree entry, or a root tree) as a node (``hold``: keep the object)."""
     if name is None:
         raw = obj.raw_name
         name = raw.decode("utf-8", "surrogateescape") if raw is not None else ""
@@ -62,7 +66,7 @@ def node_of(obj: pygit2.Object, name: str | None = None) -> Node:
     else:
         mode = obj.filemode  # made anew on every access (an enum member): once
         kind = _KINDS.get(mode, Kind.OTHER) if mode else Kind.TREE
-    return Node(name, kind, obj, str(obj.id))
+    return Node(name, kind, obj if hold else None, str(obj.id))
 
 
 class GitView:
@@ -84,18 +88,44 @@ class GitView:
     def children(self, node: Node) -> list[Node]:
         if node.kind is not Kind.TREE:
             return []
-        tree = node.handle
-        assert isinstance(tree, pygit2.Tree)
+        tree = self._transient(self._tree(node))
         try:
-            return [node_of(entry) for entry in tree]
+            hold = len(tree) <= WIDE
+            return [node_of(entry, hold=hold) for entry in tree]
         except (KeyError, pygit2.GitError):
             raise _missing(tree) from None
+
+    def _object(self, node: Node) -> pygit2.Object:
+        """The node's pygit2 object: its handle, or looked up by key (entries of wide trees)."""
+        if node.handle is not None:
+            return node.handle  # type: ignore[return-value]
+        assert self._repo is not None and node.key is not None
+        try:
+            return self._repo[node.key]
+        except (KeyError, ValueError):
+            raise MissingObject(f"git object {node.key} is missing (partial or damaged clone?)") from None
+
+    def _tree(self, node: Node) -> pygit2.Tree:
+        tree = self._object(node)
+        assert isinstance(tree, pygit2.Tree)
+        return tree
+
+    def _transient(self, tree: pygit2.Tree) -> pygit2.Tree:
+        """A copy of ``tree`` to read and drop, so the node's own handle is never loaded.
+
+        A pygit2 object keeps its parsed contents for as long as it lives once read, and
+        nodes live long: a store holds every item directory's node for the whole run,
+        which would keep every item tree read in memory (about 1 KB an item).
+        """
+        if self._repo is None:
+            return tree
+        copy = self._repo.get(tree.id)
+        return copy if isinstance(copy, pygit2.Tree) else tree
 
     def lookup(self, node: Node, path: str) -> Node | None:
         if node.kind is not Kind.TREE:
             return None
-        tree = node.handle
-        assert isinstance(tree, pygit2.Tree)
+        tree = self._tree(node)
         try:
             entry = _walk(tree, path)
         except KeyError:
@@ -111,7 +141,7 @@ class GitView:
         What comparing ``children`` of both by name and key gives, with a node only for the
         entries that differ: wide trees that differ in a few entries cost little.
         """
-        trees = [_tree_of(old), _tree_of(new)]
+        trees = [self._tree_of(old), self._tree_of(new)]
         try:
             before = {entry.raw_name or b"": entry for entry in trees[0]} if trees[0] is not None else {}
             after = {entry.raw_name or b"": entry for entry in trees[1]} if trees[1] is not None else {}
@@ -133,9 +163,7 @@ class GitView:
         node per entry: this is the innermost loop of reading a repository.
         """
         files: dict[str, bytes] = {}
-        tree = node.handle
-        assert isinstance(tree, pygit2.Tree)
-        _collect(tree, "", files)
+        _collect(self._tree(node), "", files)
         return files
 
     def differing_names(self, old: Node | None, new: Node | None, stop: Callable[[str], bool],
@@ -149,7 +177,7 @@ class GitView:
         per entry: wide trees that differ in a few entries cost little.
         """
         found: list[str] = []
-        stack = [(_raw_id(old), _raw_id(new))]
+        stack = [(self._raw_id(old), self._raw_id(new))]
         while stack:
             a, b = stack.pop()
             entries_a, entries_b = self._raw_entries(a), self._raw_entries(b)
@@ -172,6 +200,13 @@ class GitView:
                     stack.append(below)
         return found
 
+    def _tree_of(self, node: Node | None) -> pygit2.Tree | None:
+        return self._tree(node) if node is not None and node.kind is Kind.TREE else None
+
+    def _raw_id(self, node: Node | None) -> bytes | None:
+        tree = self._tree_of(node)
+        return tree.id.raw if tree is not None else None
+
     def _raw_entries(self, raw_id: bytes | None) -> set[tuple[bytes, bytes, bytes]]:
         """A tree's entries: (mode, name, raw object ID)."""
         if raw_id is None:
@@ -191,7 +226,7 @@ class GitView:
     def read(self, node: Node) -> bytes:
         if node.key == EMPTY_BLOB:
             return b""  # .type/* and .prev/* files: no need to look the object up
-        blob = node.handle
+        blob = self._object(node)
         assert isinstance(blob, pygit2.Blob)
         try:
             return bytes(blob.data)
@@ -236,19 +271,6 @@ def _walk(tree: pygit2.Tree, path: str) -> pygit2.Object | None:
         else:
             obj = obj / part
     return obj
-
-
-def _tree_of(node: Node | None) -> pygit2.Tree | None:
-    if node is None or node.kind is not Kind.TREE:
-        return None
-    tree = node.handle
-    assert isinstance(tree, pygit2.Tree)
-    return tree
-
-
-def _raw_id(node: Node | None) -> bytes | None:
-    tree = _tree_of(node)
-    return tree.id.raw if tree is not None else None
 
 
 def _collect(tree: pygit2.Tree, prefix: str, files: dict[str, bytes], odd: bool = False) -> None:
