@@ -6,7 +6,9 @@ For each size, in one run and side by side: the floor (``git ls-tree -r`` piped 
 main`` cold (empty cache), cold without the cache, warm, and warm on a branch where 1%
 of the items differ; ``git sit status`` across 20 branches, cold and warm (when that
 command exists); and the peak anonymous memory of the cold run (``RssAnon`` summed
-over the git-sit process and its workers, sampled from /proc). Every figure is also
+over the git-sit process and its workers, sampled from /proc; and their summed
+``Pss_Anon``, which counts pages the forked workers still share with their parent
+once instead of once per process). Every figure is also
 given as a ratio to the floor. Repositories are generated once (``bench_gen``) and
 kept under ``--data-dir``. If ``scripts/bench_inbox.py`` exists, its ``run()`` is
 called too and its rows printed.
@@ -42,6 +44,7 @@ class Row:
     seconds: float | None
     note: str = ""
     memory_mb: float | None = None
+    pss_mb: float | None = None
 
 
 @dataclass
@@ -49,6 +52,7 @@ class Sample:
     """Peak memory seen while a process tree ran."""
 
     anon_kb: int = 0  # max over time of the sum of RssAnon over the tree
+    pss_kb: int = 0  # max over time of the sum of Pss_Anon (shared pages counted once)
     main_kb: int = 0  # max RssAnon of the top process alone
     pids: set[int] = field(default_factory=set)
 
@@ -58,9 +62,9 @@ def parse_size(text: str) -> int:
     return int(float(text[:-1]) * 1000) if text.endswith("k") else int(text)
 
 
-def _status_kb(pid: int, key: str) -> int:
+def _status_kb(pid: int, key: str, source: str = "status") -> int:
     try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as handle:
+        with open(f"/proc/{pid}/{source}", encoding="ascii") as handle:
             for line in handle:
                 if line.startswith(key + ":"):
                     return int(line.split()[1])
@@ -93,6 +97,7 @@ def timed(args: Sequence[str], cwd: str, stdout: int | None = subprocess.DEVNULL
             pids = _tree(proc.pid)
             sample.pids.update(pids)
             sample.anon_kb = max(sample.anon_kb, sum(_status_kb(p, "RssAnon") for p in pids))
+            sample.pss_kb = max(sample.pss_kb, sum(_status_kb(p, "Pss_Anon", "smaps_rollup") for p in pids))
             sample.main_kb = max(sample.main_kb, _status_kb(proc.pid, "RssAnon"))
             done.wait(0.01)
 
@@ -156,12 +161,13 @@ def measure_size(params: bench_gen.Params, data_dir: str, runs: int) -> tuple[fl
     branch_s, branch_mem = min((seq[2] for seq in sequences), key=lambda r: r[0])
     rows.append(Row("items --rev main, cold", cold_s,
                     f"{len(cold_mem.pids) - 1} workers; main process {cold_mem.main_kb / 1024:.0f} MB",
-                    cold_mem.anon_kb / 1024))
+                    cold_mem.anon_kb / 1024, cold_mem.pss_kb / 1024))
     nocache_s, nocache_mem = best(runs, lambda: timed(sit("--no-cache", "items", "--rev", "main"), repo))
-    rows.append(Row("items --rev main, --no-cache", nocache_s, "", nocache_mem.anon_kb / 1024))
-    rows.append(Row("items --rev main, warm", warm_s, "", warm_mem.anon_kb / 1024))
+    rows.append(Row("items --rev main, --no-cache", nocache_s, "", nocache_mem.anon_kb / 1024,
+                    nocache_mem.pss_kb / 1024))
+    rows.append(Row("items --rev main, warm", warm_s, "", warm_mem.anon_kb / 1024, warm_mem.pss_kb / 1024))
     rows.append(Row(f"items --rev b00 ({params.diff_percent:g}% differ), warm", branch_s, "",
-                    branch_mem.anon_kb / 1024))
+                    branch_mem.anon_kb / 1024, branch_mem.pss_kb / 1024))
     if has_status():
         status = sit("status", "--refs", "b*", "--no-tags")
 
@@ -171,10 +177,11 @@ def measure_size(params: bench_gen.Params, data_dir: str, runs: int) -> tuple[fl
 
         status_s, status_mem = best(runs, status_cold)
         rows.append(Row(f"status --refs 'b*' ({params.branches} branches), cold", status_s,
-                        f"{status_s / cold_s:.2f} x cold items", status_mem.anon_kb / 1024))
+                        f"{status_s / cold_s:.2f} x cold items", status_mem.anon_kb / 1024,
+                        status_mem.pss_kb / 1024))
         warm_status_s, warm_status_mem = best(runs, lambda: timed(status, repo))
         rows.append(Row(f"status ({params.branches} branches), warm", warm_status_s, "",
-                        warm_status_mem.anon_kb / 1024))
+                        warm_status_mem.anon_kb / 1024, warm_status_mem.pss_kb / 1024))
     else:
         rows.append(Row("status across branches", None, "skipped: no 'git sit status' command"))
     return floor_s, rows
@@ -182,12 +189,13 @@ def measure_size(params: bench_gen.Params, data_dir: str, runs: int) -> tuple[fl
 
 def print_table(size: int, floor_s: float, rows: list[Row]) -> None:
     print(f"\n{size} items (floor {floor_s:.2f} s)")
-    print(f"  {'measure':<44} {'seconds':>8} {'x floor':>8} {'anon MB':>8}  note")
+    print(f"  {'measure':<44} {'seconds':>8} {'x floor':>8} {'anon MB':>8} {'pss MB':>7}  note")
     for row in rows:
         seconds = f"{row.seconds:8.2f}" if row.seconds is not None else f"{'-':>8}"
         ratio = f"{row.seconds / floor_s:8.2f}" if row.seconds is not None else f"{'-':>8}"
         memory = f"{row.memory_mb:8.0f}" if row.memory_mb is not None else f"{'':>8}"
-        print(f"  {row.what:<44} {seconds} {ratio} {memory}  {row.note}")
+        pss = f"{row.pss_mb:7.0f}" if row.pss_mb is not None else f"{'':>7}"
+        print(f"  {row.what:<44} {seconds} {ratio} {memory} {pss}  {row.note}")
     sys.stdout.flush()
 
 
