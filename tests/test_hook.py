@@ -482,3 +482,19 @@ def test_install_refuses_foreign_hooks(tmp_path):
     assert sit(tmp_path, "inbox", "install", str(server)).code == 0  # ours: replaced quietly
     assert sys.executable in (server / "hooks" / "post-receive").read_text()
     assert sit(tmp_path, "inbox", "install", str(tmp_path / "nothing")).code == 1
+
+
+def test_install_follows_core_hooks_path_only_to_its_own_hooks(tmp_path):
+    server = tmp_path / "s.git"
+    git(tmp_path, "init", "-q", "--bare", str(server))
+    shared = tmp_path / "shared-hooks"
+    shared.mkdir()
+    git(server, "config", "core.hooksPath", str(shared))
+    run = sit(tmp_path, "inbox", "install", str(server))
+    assert run.code == 1
+    assert "core.hooksPath" in run.err and str(shared) in run.err and len(run.err.strip().splitlines()) == 1
+    assert list(shared.iterdir()) == [] and not (server / "hooks" / "pre-receive").exists()
+    git(server, "config", "core.hooksPath", "hooks")  # relative to GIT_DIR in a bare repository
+    run = sit(tmp_path, "inbox", "install", str(server))
+    assert run.code == 0, run.err
+    assert (server / "hooks" / "pre-receive").exists() and list(shared.iterdir()) == []

@@ -32,7 +32,7 @@ def install(bare_repo: str, force: bool) -> None:
     nothing otherwise). The hooks run this interpreter's git-sit.
     """
     repo = open_repository(bare_repo)
-    hooks_dir = os.path.join(repo.git_dir, "hooks")
+    hooks_dir = _hooks_dir(repo, bare_repo)
     paths = [os.path.join(hooks_dir, hook) for hook in shim.HOOKS]
     for path in paths:
         if not force and os.path.exists(path) and not shim.is_ours(_read(path)):
@@ -46,6 +46,25 @@ def install(bare_repo: str, force: bool) -> None:
         load_settings(PushRepo(repo))
     except InvalidConfig as exc:
         click.echo(f"warning: every push will be rejected until the configuration is fixed: {exc}", err=True)
+
+
+def _hooks_dir(repo: GitRepo, bare_repo: str) -> str:
+    """``GIT_DIR/hooks``, where the hooks go; an error if ``core.hooksPath`` sends git elsewhere.
+
+    Hooks installed where git does not look would leave the inbox open. A hooks path
+    may be shared by many repositories, so git-sit does not write into another one.
+    """
+    default = os.path.join(repo.git_dir, "hooks")
+    configured = repo.config_value("core.hooksPath")
+    if not configured:
+        return default
+    # A relative path is relative to where git runs hooks: GIT_DIR, or the top of a work tree.
+    where = os.path.join(repo.workdir or repo.git_dir, os.path.expanduser(configured))
+    if os.path.realpath(where) == os.path.realpath(default):
+        return default
+    raise SitError(f"core.hooksPath is {configured!r}, so git runs hooks from {os.path.normpath(where)}, "
+                   f"not {default}; install there by hand, or run "
+                   f"'git -C {bare_repo} config core.hooksPath hooks' first.")
 
 
 def _read(path: str) -> str:
