@@ -45,8 +45,23 @@ def test_full_and_delta_round_trip():
         decode(data, None)
 
 
-@pytest.mark.parametrize("data", [b"{}", b"[]", b'{"records": "r", "items": ["a"], "keys": [],'
-                                  b' "dirs": [], "links": []}', b"not json"])
+def test_round_trip_of_odd_names_and_empty_snapshots():
+    odd = Snapshot.of("r", [entry("a\nb"), entry("caf\udce9", None, "", None), entry("z", links=())])
+    assert decode(encode(odd), None) == odd
+    empty = Snapshot.of("r", [])
+    assert decode(encode(empty), None) == empty
+
+
+_GOOD = encode(Snapshot.of("r1", [entry("a"), entry("b")]))
+
+
+@pytest.mark.parametrize("data", [
+    b"{}", b"[]", b"not json", b'{"records": "r"}\n', b'{"records": "r", "columns": [1, 1, 1]}\na\nb\nc',
+    b'{"records": "r", "items": ["a"], "keys": [], "dirs": [], "links": []}',  # an older format
+    _GOOD[:-3],  # truncated
+    _GOOD + b"x",  # longer than its columns
+    _GOOD.replace(b"\0", b"", 1),  # one column with a value fewer
+], ids=range(9))
 def test_malformed_snapshots_are_errors(data):
     with pytest.raises((ValueError, KeyError, TypeError, AttributeError)):
         decode(data, None)

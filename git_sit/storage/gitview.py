@@ -88,7 +88,7 @@ class GitView:
     def children(self, node: Node) -> list[Node]:
         if node.kind is not Kind.TREE:
             return []
-        tree = self._transient(self._tree(node))
+        tree = self._transient(node.handle) if node.handle is not None else self._tree(node)
         try:
             hold = len(tree) <= WIDE
             return [node_of(entry, hold=hold) for entry in tree]
@@ -110,17 +110,18 @@ class GitView:
         assert isinstance(tree, pygit2.Tree)
         return tree
 
-    def _transient(self, tree: pygit2.Tree) -> pygit2.Tree:
-        """A copy of ``tree`` to read and drop, so the node's own handle is never loaded.
+    def _transient(self, handle: object) -> pygit2.Tree:
+        """A copy of a node's tree to read and drop, so the node's own handle is never loaded.
 
         A pygit2 object keeps its parsed contents for as long as it lives once read, and
         nodes live long: a store holds every item directory's node for the whole run,
         which would keep every item tree read in memory (about 1 KB an item).
         """
+        assert isinstance(handle, pygit2.Tree)
         if self._repo is None:
-            return tree
-        copy = self._repo.get(tree.id)
-        return copy if isinstance(copy, pygit2.Tree) else tree
+            return handle
+        copy = self._repo.get(handle.id)
+        return copy if isinstance(copy, pygit2.Tree) else handle
 
     def lookup(self, node: Node, path: str) -> Node | None:
         if node.kind is not Kind.TREE:
