@@ -33,12 +33,12 @@ from git_sit.parallel import ordered_map
 from git_sit.reduce import State
 from git_sit.snapshot import (
     DELTA_LIMIT,
+    Builder,
     Entry,
     Snapshot,
     changed_buckets,
     decode,
     dirs_signature,
-    encode,
     encode_delta,
     link_hashes,
     reusable,
@@ -299,11 +299,11 @@ def states(store: Store, jobs: int | None = None, field: str | None = None) -> I
     base = _base(store, cache, settings)
     records = records_key(store)
     if base is None:
-        snapshot = Snapshot.of(records, [])  # filled as items come, in their compact form
+        builder = Builder(records)
         for result in results(store, store.item_ids(), jobs):
-            snapshot.add(_entry(result))
+            builder.add(_entry(result))
             yield value_of(result.state_json, field)
-        cache.put_snapshot(key, settings, encode(snapshot), None)
+        cache.put_snapshot(key, settings, builder.encode(), None)
         return
     base_key, base_snapshot, keep, pending = base
     computed = {r.item_id: r for r in results(store, pending, jobs)}

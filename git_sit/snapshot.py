@@ -116,41 +116,82 @@ def link_hashes(listed: list[list[Node]]) -> tuple[int, ...]:
 
 def encode(snapshot: Snapshot) -> bytes:
     """The stored form of a complete snapshot."""
-    return _pack({"records": snapshot.records}, snapshot)
+    return _pack({"records": snapshot.records}, len(snapshot.items), _encoded_columns(snapshot))
 
 
 def encode_delta(records: str, changed: list[Entry], removed: list[str]) -> bytes:
     """The stored form of a snapshot as changes to its base."""
-    return _pack({"records": records, "removed": removed}, Snapshot.of(records, changed))
+    columns = _encoded_columns(Snapshot.of(records, changed))
+    return _pack({"records": records, "removed": removed}, len(changed), columns)
 
 
 # Stored form: a JSON header line, then the four columns, each one string of values joined
-# by ``_SEP`` in UTF-8 (byte lengths in the header). Joining column by column keeps what is
-# held at once small: a snapshot of 100,000 items is about 20 MB.
+# by ``_SEP`` in UTF-8 (byte lengths in the header). No JSON escaping of the columns, and
+# only their bytes are held: a snapshot of 100,000 items is about 20 MB.
 _COLUMNS = ("items", "keys", "dirs", "links")
 
 
-def _pack(header: dict[str, Any], snapshot: Snapshot) -> bytes:
+def _encoded_columns(snapshot: Snapshot) -> list[bytes]:
     keys = (k.hex() if k else "" for k in snapshot.keys)
-    columns = [_SEP.join(values).encode("utf-8", "surrogateescape")
-               for values in (snapshot.items, keys, snapshot.dirs, snapshot.links)]
+    return [_SEP.join(values).encode("utf-8", "surrogateescape")
+            for values in (snapshot.items, keys, snapshot.dirs, snapshot.links)]
+
+
+def _pack(header: dict[str, Any], count: int, columns: list[bytes]) -> bytes:
+    header["count"] = count
     header["columns"] = [len(column) for column in columns]
     return b"\n".join([json.dumps(header).encode(), *columns])
+
+
+class Builder:
+    """A complete snapshot built item by item, held in its stored form.
+
+    What ``encode(Snapshot.of(records, entries))`` gives, while holding about 170 bytes
+    an item instead of an object per value (a third of the memory).
+    """
+
+    CHUNK = 1024
+
+    def __init__(self, records: str) -> None:
+        self.records = records
+        self._pending: list[Entry] = []
+        self._chunks: list[list[bytes]] = [[] for _ in _COLUMNS]
+        self._count = 0
+
+    def add(self, entry: Entry) -> None:
+        """Append an entry (after every item added before)."""
+        self._pending.append(entry)
+        self._count += 1
+        if len(self._pending) == self.CHUNK:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            columns = _encoded_columns(Snapshot.of(self.records, self._pending))
+            for chunks, column in zip(self._chunks, columns, strict=True):
+                chunks.append(column)
+            self._pending = []
+
+    def encode(self) -> bytes:
+        """The stored form of the snapshot of every entry added."""
+        self._flush()
+        columns = [_SEP.encode().join(chunks) for chunks in self._chunks]
+        return _pack({"records": self.records}, self._count, columns)
 
 
 def _unpack(data: bytes) -> tuple[dict[str, Any], list[list[str]]]:
     end = data.index(b"\n")  # ValueError if absent: malformed
     header = json.loads(data[:end])
-    lengths = header["columns"]
-    if not isinstance(header, dict) or len(lengths) != len(_COLUMNS):
+    count, lengths = header["count"], header["columns"]
+    if not isinstance(count, int) or len(lengths) != len(_COLUMNS):
         raise ValueError("a snapshot header without its columns")
     columns: list[list[str]] = []
     offset = end + 1
     for length in lengths:
         text = data[offset:offset + length].decode("utf-8", "surrogateescape")
-        columns.append(text.split(_SEP) if text else [])
+        columns.append(text.split(_SEP) if count else [])  # one empty value is an empty text too
         offset += length + 1
-    if offset != len(data) + 1 or len({len(column) for column in columns}) != 1:
+    if offset != len(data) + 1 or any(len(column) != count for column in columns):
         raise ValueError("snapshot columns of different lengths")
     return header, columns
 

@@ -11,6 +11,7 @@ from git_sit.layout import Layout
 from git_sit.parallel import ordered_map
 from git_sit.record import compute_id, split_path
 from git_sit.snapshot import (
+    Builder,
     Entry,
     Snapshot,
     _differing,
@@ -45,18 +46,31 @@ def test_full_and_delta_round_trip():
         decode(data, None)
 
 
+@pytest.mark.parametrize("count", [0, 1, 3, 4, 7, 9])
+def test_builder_stores_what_encode_stores(count, monkeypatch):
+    monkeypatch.setattr(Builder, "CHUNK", 3)  # chunk boundaries at every place
+    entries = [entry(f"i{n}", bytes([n]) * 20 if n % 3 else None, f"items:{n}", (n, n + 1) if n % 2 else None)
+               for n in range(count)]
+    builder = Builder("r")
+    for item in entries:
+        builder.add(item)
+    assert builder.encode() == encode(Snapshot.of("r", entries))
+    assert decode(builder.encode(), None) == Snapshot.of("r", entries)
+
+
 def test_round_trip_of_odd_names_and_empty_snapshots():
     odd = Snapshot.of("r", [entry("a\nb"), entry("caf\udce9", None, "", None), entry("z", links=())])
     assert decode(encode(odd), None) == odd
-    empty = Snapshot.of("r", [])
-    assert decode(encode(empty), None) == empty
+    for entries in ([], [entry("", None, "", ())]):  # nothing, and one item of empty values
+        snapshot = Snapshot.of("r", entries)
+        assert decode(encode(snapshot), None) == snapshot
 
 
 _GOOD = encode(Snapshot.of("r1", [entry("a"), entry("b")]))
 
 
 @pytest.mark.parametrize("data", [
-    b"{}", b"[]", b"not json", b'{"records": "r"}\n', b'{"records": "r", "columns": [1, 1, 1]}\na\nb\nc',
+    b"{}", b"[]", b"not json", b'{"records": "r"}\n', b'{"records": "r", "count": 1, "columns": [1, 1, 1]}\na\nb\nc',
     b'{"records": "r", "items": ["a"], "keys": [], "dirs": [], "links": []}',  # an older format
     _GOOD[:-3],  # truncated
     _GOOD + b"x",  # longer than its columns
