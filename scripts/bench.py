@@ -8,7 +8,8 @@ of the items differ; ``git sit status`` across 20 branches, cold and warm (when 
 command exists); and the peak anonymous memory of the cold run (``RssAnon`` summed
 over the git-sit process and its workers, sampled from /proc; and their summed
 ``Pss_Anon``, which counts pages the forked workers still share with their parent
-once instead of once per process). Every figure is also
+once instead of once per process; sampled every 0.2 s, so shown for runs over a
+second only). Every figure is also
 given as a ratio to the floor. Repositories are generated once (``bench_gen``) and
 kept under ``--data-dir``. If ``scripts/bench_inbox.py`` exists, its ``run()`` is
 called too and its rows printed.
@@ -199,7 +200,8 @@ def print_table(size: int, floor_s: float, rows: list[Row]) -> None:
         seconds = f"{row.seconds:8.2f}" if row.seconds is not None else f"{'-':>8}"
         ratio = f"{row.seconds / floor_s:8.2f}" if row.seconds is not None else f"{'-':>8}"
         memory = f"{row.memory_mb:8.0f}" if row.memory_mb is not None else f"{'':>8}"
-        pss = f"{row.pss_mb:7.0f}" if row.pss_mb is not None else f"{'':>7}"
+        long_run = row.seconds is not None and row.seconds >= 1  # Pss is sampled every 0.2 s
+        pss = f"{row.pss_mb:7.0f}" if row.pss_mb is not None and long_run else f"{'':>7}"
         print(f"  {row.what:<44} {seconds} {ratio} {memory} {pss}  {row.note}")
     sys.stdout.flush()
 
