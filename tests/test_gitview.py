@@ -8,6 +8,7 @@ import pygit2
 import pytest
 
 from git_sit.record import split_path
+from git_sit.storage import gitview
 from git_sit.storage.gitview import GitView, node_of
 from tests.helpers import commit_files
 
@@ -44,3 +45,20 @@ def test_lookup_does_not_keep_a_records_path_alive(tree: pygit2.Tree):
     for _ in range(10):
         assert view.lookup(node_of(tree, ""), path) is not None
     assert sys.getrefcount(path) == before
+
+
+@pytest.mark.parametrize("with_repo", [True, False])
+def test_children_of_wide_trees(repo: pygit2.Repository, tree: pygit2.Tree, with_repo: bool,
+                                monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(gitview, "WIDE", 10)  # wide/ has 41 entries
+    view = GitView(repo if with_repo else None)
+    root = node_of(tree, "")
+    wide, sit = view.lookup(root, "wide"), view.lookup(root, ".sit")
+    assert wide is not None and sit is not None
+    children = view.children(wide)
+    assert [c.name for c in children] == [e.name for e in tree["wide"].peel(pygit2.Tree)]
+    # Without a repository there is nothing to look an object up in, so nodes keep theirs.
+    assert all((c.handle is None) == with_repo for c in children)
+    by_name = {c.name: c for c in children}
+    assert view.read(by_name["long-name-that-is-not-shared-at-all"]) == b"y"
+    assert view.children(sit)[0].handle is not None  # a narrow tree

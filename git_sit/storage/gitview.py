@@ -90,7 +90,7 @@ class GitView:
             return []
         tree = self._transient(node.handle) if node.handle is not None else self._tree(node)
         try:
-            hold = len(tree) <= WIDE
+            hold = self._repo is None or len(tree) <= WIDE  # without a repository, nothing to look up by key
             return [node_of(entry, hold=hold) for entry in tree]
         except (KeyError, pygit2.GitError):
             raise _missing(tree) from None
