@@ -135,3 +135,20 @@ def parse_blocks(text: str) -> list[Any]:
 
 def expected_states() -> list[dict[str, Any]]:
     return [json.loads(line) for line in EXPECTED.read_text().splitlines() if line.strip()]
+
+
+def counting_reducer(this: dict[str, Any], state: dict[str, Any], record: Any) -> dict[str, Any]:
+    """A reducer that counts the records it saw in ``this`` and shows the count as ``n``."""
+    this["n"] = this.get("n", 0) + 1
+    state["n"] = this["n"]
+    return state
+
+
+def failing_on_x(this: dict[str, Any], state: dict[str, Any], record: Any) -> dict[str, Any]:
+    """A reducer that changes the state, then fails, on records with a file ``x``."""
+    from git_sit.reduce import ReducerFailure
+
+    if "x" in record.files:
+        state["partial"] = True
+        raise ReducerFailure("Error: boom")
+    return state

@@ -18,12 +18,12 @@ from git_sit.record import Record
 from git_sit.reduce import (
     NativeReducers,
     Reducer,
-    ReducerFailure,
     extension_reducers,
     issue_tracking_reducers,
     reduce_native,
     reduce_records,
 )
+from tests.helpers import counting_reducer, failing_on_x
 
 TYPES = ["Commented", "DetailsChanged", "SummaryChanged", "MergeRequested", "Merged", "Closed",
          "Reopened", "MergeRequestVerificationSucceeded", "MergeRequestVerificationFailed",
@@ -105,22 +105,9 @@ def test_results_share_nothing_with_the_reducers_or_each_other():
     assert json.loads(kept) == first
 
 
-def _counter(this, state, record):
-    this["n"] = this.get("n", 0) + 1
-    state["n"] = this["n"]
-    return state
-
-
-def _fails_on_x(this, state, record):
-    if "x" in record.files:
-        state["partial"] = True
-        raise ReducerFailure("Error: boom")
-    return state
-
-
-@pytest.mark.parametrize("last", [_fails_on_x, lambda this, state, record: 42])
+@pytest.mark.parametrize("last", [failing_on_x, lambda this, state, record: 42])
 def test_a_failing_reducer_falls_back_to_the_exact_loop(last):
-    reducers = [Reducer("counter.js", _counter), *_builtin(), Reducer("last.js", last)]
+    reducers = [Reducer("counter.js", counting_reducer), *_builtin(), Reducer("last.js", last)]
     records = [Record("A", {".type/Commented": b"", "text": b"1"}), Record("B", {"x": b""}), Record("C", {})]
     expected = reduce_records(records, reducers, {"id": "I"})
     assert "errors" in expected
