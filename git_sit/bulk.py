@@ -301,7 +301,7 @@ def states(store: Store, jobs: int | None = None, field: str | None = None) -> I
     if base is None:
         builder = Builder(records)
         for result in results(store, store.item_ids(), jobs):
-            builder.add(_entry(result))
+            builder.add(entry_of(result))
             yield value_of(result.state_json, field)
         cache.put_snapshot(key, settings, builder.encode(), None)
         return
@@ -309,12 +309,13 @@ def states(store: Store, jobs: int | None = None, field: str | None = None) -> I
     computed = {r.item_id: r for r in results(store, pending, jobs)}
     order = ((item, keep.get(item)) for item in store.items())
     yield from _stream(store, cache, order, computed, field)
-    changed = [_entry(computed[item]) for item in pending]
+    changed = [entry_of(computed[item]) for item in pending]
     removed = [item for item in base_snapshot.items if item not in store.items()]
     cache.put_snapshot(key, settings, encode_delta(records, changed, removed), base_key)
 
 
-def _entry(result: ItemResult) -> Entry:
+def entry_of(result: ItemResult) -> Entry:
+    """The snapshot entry of a result (link hashes only with a state key to reuse)."""
     return Entry(result.item_id, result.key, result.dirs, result.links if result.key else None)
 
 

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from git_sit.anchor import Anchor, Reuse
-from git_sit.bulk import ItemResult, Reader, records_key, results
+from git_sit.bulk import Reader, entry_of, records_key, results
 from git_sit.cachekey import snapshot_key
 from git_sit.errors import SitError
 from git_sit.layout import is_id
@@ -149,7 +149,7 @@ class CrossReader(Generic[V]):
         jobs = 1 if anchor is not None and len(reuse.pending) <= IN_PROCESS else store.jobs
         for result in results(store, reuse.pending, jobs):
             computed[result.item_id] = self.table.add(result.key, result.state_json)
-            entries[result.item_id] = _entry(result)
+            entries[result.item_id] = entry_of(result)
         known: dict[str, bytes | None] = dict(reuse.keep)
         known.update((item, entry.key) for item, entry in reuse.others.items())
         column = self._column(name, store, items, known, computed)
@@ -287,10 +287,6 @@ def _complete(items: Collection[str], entries: dict[str, Entry], anchor: Anchor 
             assert anchor is not None, "an item neither read nor kept"
             entry = anchor.entry(item)
         yield entry
-
-
-def _entry(result: ItemResult) -> Entry:
-    return Entry(result.item_id, result.key, result.dirs, result.links if result.key else None)
 
 
 def _once(warn: Warn) -> Warn:
