@@ -10,14 +10,14 @@ from git_sit.record import Record
 from git_sit.reduce import (
     NativeReducers,
     Reducer,
-    ReducerFailure,
     issue_tracking_reducers,
     js_trim,
     reduce_item,
+    reduce_native,
     reduce_records,
     text_decode,
 )
-from tests.helpers import record_files
+from tests.helpers import counting_reducer, failing_on_x, record_files
 
 YURII = "Yurii Rashkovskii <me@yrashk.com>"
 
@@ -26,7 +26,20 @@ def rec(record_id: str, *types: str, **kw) -> Record:
     return Record(record_id, record_files(types, **kw))
 
 
+_LOOP = {"loop": "exact"}
+
+
+@pytest.fixture(autouse=True, params=["exact", "native"])
+def loop(request):
+    """Every vector and rule through both loops: the exact one and the one the default set runs."""
+    _LOOP["loop"] = request.param
+    yield
+    _LOOP["loop"] = "exact"
+
+
 def reduce(item_id: str, *records: Record) -> dict:
+    if _LOOP["loop"] == "native":
+        return reduce_native(list(records), issue_tracking_reducers(), {"id": item_id})
     return reduce_item(item_id, records, issue_tracking_reducers())
 
 
@@ -157,21 +170,8 @@ def test_js_trim_set():
     assert js_trim("\x85x\u200b") == "\x85x\u200b"  # NEL and ZWSP are not JS whitespace
 
 
-def _counter(this, state, record):
-    this["n"] = this.get("n", 0) + 1
-    state["n"] = this["n"]
-    return state
-
-
-def _fails_on_x(this, state, record):
-    if "x" in record.files:
-        state["partial"] = True
-        raise ReducerFailure("Error: boom")
-    return state
-
-
 def test_failing_reducer_reverts_record_and_keeps_this():
-    reducers = [Reducer("reducers/counter.js", _counter), Reducer("reducers/fail.js", _fails_on_x)]
+    reducers = [Reducer("reducers/counter.js", counting_reducer), Reducer("reducers/fail.js", failing_on_x)]
     state = reduce_records([Record("A", {}), Record("B", {"x": b""}), Record("C", {})], reducers, {"id": "I"})
     assert state == {"id": "I", "n": 3, "errors": [{"file": "reducers/fail.js", "error": "Error: boom"}]}
 
