@@ -2,15 +2,16 @@
 """Benchmark ``git sit`` against the floor on synthetic repositories of 1k, 10k and 100k items.
 
 For each size, in one run and side by side: the floor (``git ls-tree -r`` piped into
-``git cat-file --batch`` over every blob of ``.sit`` at ``main``), ``git sit items --rev
+``git cat-file --batch`` over every blob of ``.sit`` at ``main``), the verifying floor
+(the same, plus recomputing every record's ID, ``bench_floor``), ``git sit items --rev
 main`` cold (empty cache), cold without the cache, warm, and warm on a branch where 1%
 of the items differ; ``git sit status`` across 20 branches, cold and warm (when that
 command exists); and the peak anonymous memory of the cold run (``RssAnon`` summed
 over the git-sit process and its workers, sampled from /proc; and their summed
 ``Pss_Anon``, which counts pages the forked workers still share with their parent
 once instead of once per process; sampled every 0.2 s, so shown for runs over a
-second only). Every figure is also
-given as a ratio to the floor. Repositories are generated once (``bench_gen``) and
+second only). Every figure is also given as a ratio to the floor, with the CPU time
+(user + system) of its process tree. Repositories are generated once (``bench_gen``) and
 kept under ``--data-dir``. If ``scripts/bench_inbox.py`` exists, its ``run()`` is
 called too and its rows printed.
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -32,6 +34,7 @@ from dataclasses import dataclass, field
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+import bench_floor  # noqa: E402
 import bench_gen  # noqa: E402
 
 GIT_SIT = os.path.join(os.path.dirname(sys.executable), "git-sit")
@@ -47,6 +50,7 @@ class Row:
     note: str = ""
     memory_mb: float | None = None
     pss_mb: float | None = None
+    cpu: float | None = None  # user + system seconds of the process tree
 
 
 @dataclass
@@ -57,6 +61,7 @@ class Sample:
     pss_kb: int = 0  # max over time of the sum of Pss_Anon (shared pages counted once)
     main_kb: int = 0  # max RssAnon of the top process alone
     pids: set[int] = field(default_factory=set)
+    cpu: float = 0.0  # user + system seconds of the process tree
 
 
 def parse_size(text: str) -> int:
@@ -87,9 +92,16 @@ def _tree(pid: int) -> list[int]:
     return found
 
 
+def children_cpu() -> float:
+    """User + system seconds of every waited-for child process so far (and of their children)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def timed(args: Sequence[str], cwd: str, stdout: int | None = subprocess.DEVNULL) -> tuple[float, Sample]:
     """Wall time of a command, sampling its process tree's anonymous memory every 10 ms."""
     sample = Sample()
+    cpu_before = children_cpu()
     start = time.perf_counter()
     proc = subprocess.Popen(args, cwd=cwd, stdout=stdout, stderr=subprocess.PIPE)
     done = threading.Event()
@@ -111,24 +123,12 @@ def timed(args: Sequence[str], cwd: str, stdout: int | None = subprocess.DEVNULL
     watcher.start()
     _, err = proc.communicate()
     elapsed = time.perf_counter() - start
+    sample.cpu = children_cpu() - cpu_before
     done.set()
     watcher.join()
     if proc.returncode:
         raise SystemExit(f"{' '.join(args)} failed ({proc.returncode}): {err.decode()[-2000:]}")
     return elapsed, sample
-
-
-def floor(repo: str, rev: str = "main") -> float:
-    """``git ls-tree -r`` + ``git cat-file --batch`` over every blob of ``.sit`` at ``rev``."""
-    start = time.perf_counter()
-    lister = subprocess.Popen(["git", "-C", repo, "ls-tree", "-r", "--object-only", rev, ".sit"],
-                              stdout=subprocess.PIPE)
-    reader = subprocess.run(["git", "-C", repo, "cat-file", "--batch"], stdin=lister.stdout,
-                            stdout=subprocess.DEVNULL, check=True)
-    lister.wait()
-    if lister.returncode or reader.returncode:
-        raise SystemExit("the floor pipeline failed")
-    return time.perf_counter() - start
 
 
 def sit(*args: str) -> list[str]:
@@ -149,10 +149,24 @@ def best(runs: int, measure: Callable[[], tuple[float, Sample]]) -> tuple[float,
     return min(results, key=lambda r: r[0])
 
 
+def measured(what: str, result: tuple[float, Sample], note: str = "") -> Row:
+    seconds, sample = result
+    return Row(what, seconds, note, sample.anon_kb / 1024, sample.pss_kb / 1024, sample.cpu)
+
+
+def timed_floor(repo: str) -> tuple[float, Sample]:
+    cpu_before = children_cpu()
+    seconds = bench_floor.floor(repo)
+    return seconds, Sample(cpu=children_cpu() - cpu_before)
+
+
 def measure_size(params: bench_gen.Params, data_dir: str, runs: int) -> tuple[float, list[Row]]:
     repo = bench_gen.ensure(params, data_dir)
-    floor_s = min(floor(repo) for _ in range(runs))
-    rows = [Row("floor: ls-tree -r | cat-file --batch", floor_s)]
+    floor_s, floor_sample = best(runs, lambda: timed_floor(repo))
+    rows = [Row("floor: ls-tree -r | cat-file --batch", floor_s, cpu=floor_sample.cpu)]
+    verify = [sys.executable, os.path.join(HERE, "bench_floor.py"), "verify", repo, "main"]
+    rows.append(measured("verifying floor: + §2.2 hash of each record",
+                         best(runs, lambda: timed(verify, repo)), "a bound for cold reads"))
     items = sit("items", "--rev", "main")
 
     # Each run: empty cache, cold read of main, warm read of main, first read of the branch
@@ -162,18 +176,14 @@ def measure_size(params: bench_gen.Params, data_dir: str, runs: int) -> tuple[fl
         clear_cache(repo)
         sequences.append([timed(items, repo), timed(items, repo),
                           timed(sit("items", "--rev", "b00"), repo)])
-    cold_s, cold_mem = min((seq[0] for seq in sequences), key=lambda r: r[0])
-    warm_s, warm_mem = min((seq[1] for seq in sequences), key=lambda r: r[0])
-    branch_s, branch_mem = min((seq[2] for seq in sequences), key=lambda r: r[0])
-    rows.append(Row("items --rev main, cold", cold_s,
-                    f"{len(cold_mem.pids) - 1} workers; main process {cold_mem.main_kb / 1024:.0f} MB",
-                    cold_mem.anon_kb / 1024, cold_mem.pss_kb / 1024))
-    nocache_s, nocache_mem = best(runs, lambda: timed(sit("--no-cache", "items", "--rev", "main"), repo))
-    rows.append(Row("items --rev main, --no-cache", nocache_s, "", nocache_mem.anon_kb / 1024,
-                    nocache_mem.pss_kb / 1024))
-    rows.append(Row("items --rev main, warm", warm_s, "", warm_mem.anon_kb / 1024, warm_mem.pss_kb / 1024))
-    rows.append(Row(f"items --rev b00 ({params.diff_percent:g}% differ), warm", branch_s, "",
-                    branch_mem.anon_kb / 1024, branch_mem.pss_kb / 1024))
+    cold = min((seq[0] for seq in sequences), key=lambda r: r[0])
+    rows.append(measured("items --rev main, cold", cold,
+                         f"{len(cold[1].pids) - 1} workers; main process {cold[1].main_kb / 1024:.0f} MB"))
+    rows.append(measured("items --rev main, --no-cache",
+                         best(runs, lambda: timed(sit("--no-cache", "items", "--rev", "main"), repo))))
+    rows.append(measured("items --rev main, warm", min((seq[1] for seq in sequences), key=lambda r: r[0])))
+    rows.append(measured(f"items --rev b00 ({params.diff_percent:g}% differ), warm",
+                         min((seq[2] for seq in sequences), key=lambda r: r[0])))
     if has_status():
         status = sit("status", "--refs", "b*", "--no-tags")
 
@@ -181,13 +191,11 @@ def measure_size(params: bench_gen.Params, data_dir: str, runs: int) -> tuple[fl
             clear_cache(repo)
             return timed(status, repo)
 
-        status_s, status_mem = best(runs, status_cold)
-        rows.append(Row(f"status --refs 'b*' ({params.branches} branches), cold", status_s,
-                        f"{status_s / cold_s:.2f} x cold items", status_mem.anon_kb / 1024,
-                        status_mem.pss_kb / 1024))
-        warm_status_s, warm_status_mem = best(runs, lambda: timed(status, repo))
-        rows.append(Row(f"status ({params.branches} branches), warm", warm_status_s, "",
-                        warm_status_mem.anon_kb / 1024, warm_status_mem.pss_kb / 1024))
+        status_cold_result = best(runs, status_cold)
+        rows.append(measured(f"status --refs 'b*' ({params.branches} branches), cold", status_cold_result,
+                             f"{status_cold_result[0] / cold[0]:.2f} x cold items"))
+        rows.append(measured(f"status ({params.branches} branches), warm",
+                             best(runs, lambda: timed(status, repo))))
     else:
         rows.append(Row("status across branches", None, "skipped: no 'git sit status' command"))
     return floor_s, rows
@@ -195,14 +203,15 @@ def measure_size(params: bench_gen.Params, data_dir: str, runs: int) -> tuple[fl
 
 def print_table(size: int, floor_s: float, rows: list[Row]) -> None:
     print(f"\n{size} items (floor {floor_s:.2f} s)")
-    print(f"  {'measure':<44} {'seconds':>8} {'x floor':>8} {'anon MB':>8} {'pss MB':>7}  note")
+    print(f"  {'measure':<44} {'seconds':>8} {'x floor':>8} {'cpu s':>6} {'anon MB':>8} {'pss MB':>7}  note")
     for row in rows:
         seconds = f"{row.seconds:8.2f}" if row.seconds is not None else f"{'-':>8}"
         ratio = f"{row.seconds / floor_s:8.2f}" if row.seconds is not None else f"{'-':>8}"
-        memory = f"{row.memory_mb:8.0f}" if row.memory_mb is not None else f"{'':>8}"
+        cpu = f"{row.cpu:6.2f}" if row.cpu is not None else f"{'':>6}"
+        memory = f"{row.memory_mb:8.0f}" if row.memory_mb else f"{'':>8}"
         long_run = row.seconds is not None and row.seconds >= 1  # Pss is sampled every 0.2 s
-        pss = f"{row.pss_mb:7.0f}" if row.pss_mb is not None and long_run else f"{'':>7}"
-        print(f"  {row.what:<44} {seconds} {ratio} {memory} {pss}  {row.note}")
+        pss = f"{row.pss_mb:7.0f}" if row.pss_mb and long_run else f"{'':>7}"
+        print(f"  {row.what:<44} {seconds} {ratio} {cpu} {memory} {pss}  {row.note}")
     sys.stdout.flush()
 
 
