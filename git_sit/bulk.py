@@ -17,12 +17,9 @@ makes the next read of the same revision a pair of lookups.
 
 from __future__ import annotations
 
-import functools
-import itertools
 import json
 import os
-import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -46,16 +43,14 @@ from git_sit.snapshot import (
 from git_sit.statecache import StateCache
 from git_sit.storage import bulk_mode
 from git_sit.view import Node
+from git_sit.warm import remember, snapshot_of, stream, value_of
 
 if TYPE_CHECKING:
     from git_sit.store import Store
 
 BLOCK = 64
-_DECODER = json.JSONDecoder()
 # json.dumps(state, ensure_ascii=False, separators=(",", ":")), without a new encoder per call
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-_JSON_SPACE = re.compile(r"[ \t\n\r]*")
-_decode = _DECODER.decode  # json.loads without its per-call checks of bytes input
 MIN_PARALLEL = 64  # below this many items to compute, forking costs more than it saves
 WRITE_EVERY = 2048
 
@@ -261,27 +256,6 @@ def _in_process(reader: Reader, block: Sequence[str]) -> list[ItemResult]:
         bulk_mode(False)
 
 
-@functools.lru_cache(maxsize=16)
-def _field_prefix(field: str) -> str | None:
-    """How a state's JSON starts when ``field`` is its first key (``None``: a name JSON escapes)."""
-    return '{"' + field + '":' if json.dumps(field) == f'"{field}"' else None
-
-
-def value_of(state_json: str, field: str | None) -> Any:
-    """A state from its JSON, or with ``field`` just that top-level field of it (``None`` if absent).
-
-    States are stored as ``json.dumps`` writes a dict, so a key occurs once: when the JSON
-    starts with the field (``id`` always comes first), its value is read alone.
-    """
-    if field is None:
-        return _decode(state_json)
-    prefix = _field_prefix(field)
-    if prefix is not None and state_json.startswith(prefix):
-        start = _JSON_SPACE.match(state_json, len(prefix))
-        return _DECODER.raw_decode(state_json, start.end() if start else len(prefix))[0]
-    return _decode(state_json).get(field)
-
-
 def states(store: Store, jobs: int | None = None, field: str | None = None) -> Iterator[Any]:
     """Every item's state (or its ``field``) in ascending item ID order, reusing snapshots where possible."""
     cache = store.cache
@@ -292,9 +266,12 @@ def states(store: Store, jobs: int | None = None, field: str | None = None) -> I
         return
     settings = snapshot_settings(Reader(store).settings)
     key = snapshot_key(settings, root_key)
-    recorded = _snapshot(cache, key)
+    keeps_id = bool(getattr(store.reducers, "keeps_id", False))
+    recorded = snapshot_of(cache, key)
     if recorded is not None:
-        yield from _stream(store, cache, zip(recorded.items, recorded.keys, strict=True), {}, field)
+        _remember(store, cache, settings)
+        yield from stream(cache, zip(recorded.items, recorded.keys, strict=True), {}, field, keeps_id,
+                          store.reduce)
         return
     base = _base(store, cache, settings)
     records = records_key(store)
@@ -304,34 +281,31 @@ def states(store: Store, jobs: int | None = None, field: str | None = None) -> I
             builder.add(entry_of(result))
             yield value_of(result.state_json, field)
         cache.put_snapshot(key, settings, builder.encode(), None)
+        _remember(store, cache, settings)
         return
     base_key, base_snapshot, keep, pending = base
     computed = {r.item_id: r for r in results(store, pending, jobs)}
     order = ((item, keep.get(item)) for item in store.items())
-    yield from _stream(store, cache, order, computed, field)
+    yield from stream(cache, order, {item: r.state_json for item, r in computed.items()}, field, keeps_id,
+                      store.reduce)
     changed = [entry_of(computed[item]) for item in pending]
     removed = [item for item in base_snapshot.items if item not in store.items()]
     cache.put_snapshot(key, settings, encode_delta(records, changed, removed), base_key)
+    _remember(store, cache, settings)
+
+
+def _remember(store: Store, cache: StateCache, settings: bytes) -> None:
+    """Memorise the settings of a read whose settings follow from its SIT tree (``warm``)."""
+    if store.memo is None or store.trust_fingerprint:
+        return
+    key = store.memo(bool(getattr(store.reducers, "keeps_id", False)))
+    if key is not None:
+        remember(cache, key, settings)
 
 
 def entry_of(result: ItemResult) -> Entry:
     """The snapshot entry of a result (link hashes only with a state key to reuse)."""
     return Entry(result.item_id, result.key, result.dirs, result.links if result.key else None)
-
-
-def _snapshot(cache: StateCache, key: bytes) -> Snapshot | None:
-    found = cache.snapshot(key)
-    if found is None:
-        return None
-    payload, base_key = found
-    base = _snapshot(cache, base_key) if base_key is not None else None
-    if base_key is not None and base is None:
-        return None  # its base was dropped
-    try:
-        return decode(payload, base)
-    except (ValueError, TypeError, KeyError, AttributeError):
-        cache.warn(f"the git-sit cache {cache.path} holds a malformed snapshot; ignoring it.")
-        return None
 
 
 def _base(store: Store, cache: StateCache, settings: bytes
@@ -367,30 +341,6 @@ def records_key(store: Store) -> str:
     """The object ID of the store's ``records/`` tree ("" without one): what snapshots are of."""
     node = store.layout.records_tree()
     return node.key or "" if node is not None else ""
-
-
-def _stream(store: Store, cache: StateCache, order: Iterable[tuple[str, bytes | None]],
-            computed: dict[str, ItemResult], field: str | None) -> Iterator[Any]:
-    """States (or a field of each) in item order: computed ones as they are, the others fetched by key."""
-    pairs = iter(order)
-    # The ID of a cached state is its item's ID when the reducers never change "id".
-    ids_only = field == "id" and getattr(store.reducers, "keeps_id", False)
-    while chunk := list(itertools.islice(pairs, 1024)):
-        wanted = [] if ids_only else [key for item, key in chunk if key is not None and item not in computed]
-        found = cache.states(wanted)
-        for item_id, key in chunk:
-            if item_id in computed:
-                yield value_of(computed[item_id].state_json, field)
-                continue
-            if ids_only and key is not None:
-                yield item_id
-                continue
-            data = found.get(key) if key is not None else None
-            if data is not None:
-                yield value_of(data.decode("utf-8"), field)
-            else:  # never cached (it had warnings) or dropped since: reduce it again
-                state = store.reduce(item_id)
-                yield state if field is None else state.get(field)
 
 
 def reduce_one(store: Store, item_id: str) -> State:

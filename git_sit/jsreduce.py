@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from git_sit.errors import SitError
 from git_sit.jsengine import Engine, Limits, Script, engine_version
 from git_sit.modules import ReducerRoot
+from git_sit.options import MODES
 from git_sit.record import Record
 from git_sit.reduce import (
     NativeReducers,
@@ -30,8 +31,6 @@ from git_sit.reduce import (
     extension_reducers,
     issue_tracking_reducers,
 )
-
-MODES = ("auto", "js", "native")
 
 # The issue-tracking module's reducer files, as git blob IDs per file name. Each
 # root whose top-level *.js files are exactly these runs as the native port.

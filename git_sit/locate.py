@@ -11,44 +11,21 @@ the same rules are applied to the revision's tree and nothing on disk is touched
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 
+from git_sit import warm
 from git_sit.config import parse_config
-from git_sit.errors import NotARepository
-from git_sit.jsengine import Limits
+from git_sit.errors import NotARepository, SitError
 from git_sit.jsreduce import LazyReducers, select_reducers
 from git_sit.layout import Layout
 from git_sit.modules import Site, find_modules, parse_gitmodules, reducer_roots
+from git_sit.options import Options, candidates
 from git_sit.reduce import ReducerSet
 from git_sit.statecache import StateCache, cache_path
 from git_sit.storage import GitRepo, GitSubmodules
-from git_sit.store import Store, Warn, _ignore
+from git_sit.store import Store
 from git_sit.view import DiskView, Kind, Node, View
-
-SIT_DIR = ".sit"
-
-
-@dataclass(frozen=True, slots=True)
-class Options:
-    """How to open the store: revision, integrity checking, where warnings go, reducers, the cache."""
-
-    rev: str | None = None
-    integrity: bool = True
-    warn: Warn = _ignore
-    reducers: str = "auto"
-    limits: Limits = field(default_factory=Limits)
-    cache: bool = True
-
-
-def candidates(parts: list[str]) -> list[str]:
-    """Candidate SIT directories for a directory at ``parts`` below the top, nearest first."""
-    result: list[str] = []
-    for depth in range(len(parts), -1, -1):
-        here = parts[:depth]
-        if here and here[-1] == SIT_DIR:
-            result.append("/".join(here))
-        result.append("/".join([*here, SIT_DIR]))
-    return result
 
 
 def relative_parts(cwd: str, top: str | None) -> list[str]:
@@ -131,7 +108,27 @@ def store_of(found: Located, options: Options) -> Store:
     store.reducers = repository_reducers(site, options)
     if options.cache:
         store.cache = StateCache(cache_path(found.repo.common_dir), options.warn)
+        if site.sit.key is not None:
+            store.memo = memo_of(site, options)
     return store
+
+
+def memo_of(site: Site, options: Options) -> Callable[[bool], bytes | None]:
+    """The memo key of a SIT tree read with ``options``, if its modules all lie inside the tree."""
+    sit_tree = site.sit.key
+    assert sit_tree is not None
+
+    def key(keeps_id: bool) -> bytes | None:
+        inside = site.sit_path + "/"
+        try:
+            modules = find_modules(site)
+        except SitError:
+            return None
+        if any(module.commit is not None or not module.path.startswith(inside) for module in modules):
+            return None  # a submodule, or a module elsewhere in the repository
+        return warm.memo_key(site.sit_path, sit_tree, warm.context(options), keeps_id)
+
+    return key
 
 
 def repository_reducers(site: Site, options: Options) -> LazyReducers:

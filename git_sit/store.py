@@ -78,6 +78,9 @@ class Store:
     _items: dict[str, list[ItemDir]] | None = None
     cache: StateCache | None = None
     jobs: int | None = None
+    # The key of this revision's memo (``warm``), given whether the reducers keep "id";
+    # None, or a None answer, where something outside the SIT tree decides the settings.
+    memo: Callable[[bool], bytes | None] | None = None
 
     def reopened(self) -> Store:
         """This store as if just opened: nothing listed or held yet.

@@ -10,19 +10,20 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from git_sit import __version__, userconfig
 from git_sit.errors import SitError
 from git_sit.jsengine import Limits
-from git_sit.jsreduce import MODES
-from git_sit.locate import Options, open_store
+from git_sit.options import MODES, Options
 from git_sit.query import Expression, compile_expression, render
-from git_sit.store import Store
+
+if TYPE_CHECKING:
+    from git_sit.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -89,7 +90,22 @@ class App:
                        cache=self.use_cache)
 
     def store(self, rev: str | None = None) -> Store:
+        from git_sit.locate import open_store  # imports pygit2, which a warm read does without
+
         return open_store(self.cwd, self.options(rev))
+
+    def warm_states(self, rev: str | None, field: str | None) -> Iterator[Any] | None:
+        """Every item's state (or ``field``) at ``rev`` from the cache alone, if it can be (``warm``)."""
+        from git_sit import warm
+
+        opened: list[Store] = []
+
+        def reduce(item_id: str) -> dict[str, Any]:
+            if not opened:
+                opened.append(self.store(rev))
+            return opened[0].reduce(item_id)
+
+        return warm.cached_states(self.cwd, self.options(rev), field, reduce)
 
     def user_config(self) -> dict[str, Any]:
         if self._user_config is None:
@@ -149,6 +165,19 @@ def _set_reducers(ctx: click.Context, param: click.Parameter, value: str | None)
     app = ctx.find_object(App)
     if value is not None and app is not None:
         app.reducers = value
+
+
+def trust_options(func: F) -> F:
+    """``--trusted KEYRING`` and ``--explain`` (see ``cli.sign.trusted_store``)."""
+    func = click.option(
+        "--explain", is_flag=True,
+        help="Say on stderr which records --trusted skipped, and why.",
+    )(func)
+    return click.option(
+        "--trusted", metavar="KEYRING", type=click.Path(dir_okay=False),
+        help="Reduce only records with a good signature by a key in KEYRING "
+             "(exported public keys, armoured or binary, or a keyring file).",
+    )(func)
 
 
 def rev_option(func: F) -> F:

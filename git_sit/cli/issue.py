@@ -22,8 +22,8 @@ import click
 
 from git_sit import editor, userconfig
 from git_sit import issue as core
-from git_sit.cli.base import App, cli, pass_app, rev_option
-from git_sit.cli.sign import record_signer, sign_options, trust_options, trusted_store
+from git_sit.cli.base import App, cli, pass_app, rev_option, trust_options
+from git_sit.cli.sign import record_signer, sign_options, trusted_store
 from git_sit.errors import SitError
 from git_sit.extensions import ASSIGNEES, LABELS, Extension
 from git_sit.issueview import SORTS, STATES, Criteria, matches, plain, short_length, show, sort_states, table

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from git_sit import userconfig
-from git_sit.cli.base import JMESPATH, App, cli, echo_values, pass_app, rev_option
-from git_sit.cli.sign import open_gpg, trust_options, trusted_store
+from git_sit.cli.base import JMESPATH, App, cli, echo_values, pass_app, rev_option, trust_options
 from git_sit.errors import SitError
 from git_sit.query import (
     ITEMS_DEFAULT_QUERY,
@@ -20,9 +20,14 @@ from git_sit.query import (
     select,
 )
 from git_sit.record import Record, record_json, split_path
-from git_sit.signature import UNSIGNED, Verify, verification_json, verify_record
-from git_sit.store import Store
 from git_sit.view import Kind
+
+if TYPE_CHECKING:
+    from git_sit.signature import Verify
+    from git_sit.store import Store
+
+# The signing and storage modules (pygit2) are imported by the commands that use
+# them: a warm 'items --rev' is served from the cache without them.
 
 
 def _pick(
@@ -64,15 +69,28 @@ def items(
     trusted: str | None, explain: bool,
 ) -> None:
     """Reduce every item and print the query result of those that pass the filter."""
+    plain = not trusted and named_filter is None and named_query is None
+    if plain and _print_items(lambda field: app.warm_states(rev, field), filter_, query):
+        return  # served from the cache without opening the repository
+    from git_sit.cli.sign import trusted_store
+
     store = trusted_store(app, rev, trusted, explain)
     flt = _pick(app, store, filter_, named_filter, (".items/filters", "items", "filters"))
     qry = _pick(app, store, query, named_query, (".items/queries", "items", "queries"))
+    _print_items(store.states, flt, qry)
+
+
+def _print_items(states: Callable[[str | None], Iterator[Any] | None], flt: Expression | None,
+                 qry: Expression | None) -> bool:
+    """Print the items of ``states(field)`` through the filter and query; False if it gave none."""
     qry = qry or compile_expression(ITEMS_DEFAULT_QUERY)
+    # e.g. the default 'id': the field alone, without decoding whole states
     field = plain_field(qry) if flt is None else None
-    if field is not None:  # e.g. the default 'id': the field alone, without decoding whole states
-        echo_values(store.states(field))
-    else:
-        echo_values(select(store.states(), flt, qry))
+    found = states(field)
+    if found is None:
+        return False
+    echo_values(found if field is not None else select(found, flt, qry))
+    return True
 
 
 @cli.command()
@@ -86,6 +104,8 @@ def reduce(
     trusted: str | None, explain: bool,
 ) -> None:
     """Reduce one item (or, without ITEM, every record of the repository) and print it."""
+    from git_sit.cli.sign import trusted_store
+
     store = trusted_store(app, rev, trusted, explain)
     if item is None:
         where = (".queries", "items", "queries")
@@ -118,6 +138,8 @@ def records(
         found = store.item_records(store.resolve_item(item))
     values = (record_json(record) for record in found)
     if verify:
+        from git_sit.cli.sign import open_gpg
+
         check = open_gpg(app, None).verify
         values = (_with_verification(record_json(r), r, check, store) for r in found)
     echo_values(select(values, flt, qry or compile_expression(RECORDS_DEFAULT_QUERY)))
@@ -126,6 +148,8 @@ def records(
 def _with_verification(value: dict[str, Any], record: Record, check: Verify,
                        store: Store) -> dict[str, Any]:
     """SIT's ``records --verify``: signed records get a ``verification`` entry."""
+    from git_sit.signature import UNSIGNED, verification_json, verify_record
+
     verification = verify_record(record.files, check, store.config.hasher)
     if verification.status != UNSIGNED:
         value["verification"] = verification_json(verification)

@@ -1,8 +1,8 @@
 """Signed records in the CLI: ``verify``, and the options other commands share.
 
-``trust_options`` adds ``--trusted KEYRING`` and ``--explain`` to a read command and
-``trusted_store`` opens its store with the trust filter in place; ``sign_options``
-and ``record_signer`` do the same for writing commands.
+``trusted_store`` opens a read command's store with the filter of its
+``--trusted KEYRING`` (``base.trust_options``) in place; ``sign_options`` and
+``record_signer`` do the same for writing commands.
 """
 
 from __future__ import annotations
@@ -34,19 +34,6 @@ F = Callable[..., Any]
 def git_config(app: App) -> GitConfig:
     """Read git config of the repository the command runs in."""
     return GitRepo.discover(app.cwd).config_value
-
-
-def trust_options(func: F) -> F:
-    """``--trusted KEYRING`` and ``--explain``."""
-    func = click.option(
-        "--explain", is_flag=True,
-        help="Say on stderr which records --trusted skipped, and why.",
-    )(func)
-    return click.option(
-        "--trusted", metavar="KEYRING", type=click.Path(dir_okay=False),
-        help="Reduce only records with a good signature by a key in KEYRING "
-             "(exported public keys, armoured or binary, or a keyring file).",
-    )(func)
 
 
 def _warn_explain(message: str) -> None:

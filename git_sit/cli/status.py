@@ -7,8 +7,8 @@ from typing import Any
 
 import click
 
-from git_sit.cli.base import App, cli, pass_app
-from git_sit.cli.sign import trust_applier, trust_options
+from git_sit.cli.base import App, cli, pass_app, trust_options
+from git_sit.cli.sign import trust_applier
 from git_sit.errors import SitError
 from git_sit.refstore import RefReader, RefStore, matching_items, ref_states, store_changes
 from git_sit.status import (
