@@ -236,6 +236,7 @@ def compile_package() -> None:
 
 
 def main() -> None:
+    global GIT_SIT
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1k,10k", help="item counts, e.g. 1k,10k,100k")
     parser.add_argument("--runs", type=int, default=1, help="repeat each figure, keep the best")
@@ -246,7 +247,6 @@ def main() -> None:
                         help="the git-sit to run (default: next to this Python); an editable install "
                              "spends ~15 ms of each start in setuptools' import hook")
     args = parser.parse_args()
-    global GIT_SIT
     GIT_SIT = args.git_sit
     sizes = [parse_size(text) for text in args.sizes.split(",") if text.strip()]
     compile_package()
