@@ -61,6 +61,7 @@ class Sample:
     pss_kb: int = 0  # max over time of the sum of Pss_Anon (shared pages counted once)
     main_kb: int = 0  # max RssAnon of the top process alone
     pids: set[int] = field(default_factory=set)
+    workers: set[int] = field(default_factory=set)  # forked git-sit processes (not git's)
     cpu: float = 0.0  # user + system seconds of the process tree
 
 
@@ -78,6 +79,14 @@ def _status_kb(pid: int, key: str, source: str = "status") -> int:
     except OSError:
         pass
     return 0
+
+
+def _command(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/comm", encoding="utf-8", errors="replace") as handle:
+            return handle.read().strip()
+    except OSError:
+        return ""
 
 
 def _tree(pid: int) -> list[int]:
@@ -110,6 +119,8 @@ def timed(args: Sequence[str], cwd: str, stdout: int | None = subprocess.DEVNULL
         ticks = 0
         while not done.is_set():
             pids = _tree(proc.pid)
+            sample.workers.update(p for p in pids if p not in sample.pids and p != proc.pid
+                                  and _command(p) not in ("git", ""))
             sample.pids.update(pids)
             sample.anon_kb = max(sample.anon_kb, sum(_status_kb(p, "RssAnon") for p in pids))
             sample.main_kb = max(sample.main_kb, _status_kb(proc.pid, "RssAnon"))
@@ -178,7 +189,7 @@ def measure_size(params: bench_gen.Params, data_dir: str, runs: int) -> tuple[fl
                           timed(sit("items", "--rev", "b00"), repo)])
     cold = min((seq[0] for seq in sequences), key=lambda r: r[0])
     rows.append(measured("items --rev main, cold", cold,
-                         f"{len(cold[1].pids) - 1} workers; main process {cold[1].main_kb / 1024:.0f} MB"))
+                         f"{len(cold[1].workers)} workers; main process {cold[1].main_kb / 1024:.0f} MB"))
     rows.append(measured("items --rev main, --no-cache",
                          best(runs, lambda: timed(sit("--no-cache", "items", "--rev", "main"), repo))))
     rows.append(measured("items --rev main, warm", min((seq[1] for seq in sequences), key=lambda r: r[0])))
