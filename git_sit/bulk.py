@@ -12,7 +12,8 @@ With enough items to pay for it, blocks go to forked workers (``parallel``) with
 libgit2's object cache switched off for the bulk pass; the parent writes new
 cache entries in short batches and streams states out in ascending item ID order.
 A revision read completely leaves a snapshot (its items and state keys), which
-makes the next read of the same revision a pair of lookups.
+makes the next read of the same revision a pair of lookups, and a memo of its
+settings that lets ``warm`` make them without opening the repository.
 """
 
 from __future__ import annotations

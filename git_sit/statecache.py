@@ -2,9 +2,10 @@
 
 One SQLite database in WAL mode holds three content-addressed tables: ``states``
 (state key → the state's JSON), ``aliases`` (a cheap "quick" key → the state key it
-was found to mean) and ``snapshots`` (a revision's SIT tree → every item's state
-key). Keys are digests of everything that decides a result (``cachekey``), so no
-entry ever goes stale and every branch, tag and work tree shares them. SQLite
+was found to mean; also a memo key → the snapshot settings it was found to mean,
+see ``warm``) and ``snapshots`` (a revision's SIT tree → every item's state key).
+Keys are digests of everything that decides a result (``cachekey``), so no entry
+ever goes stale and every branch, tag and work tree shares them. SQLite
 gives atomic, crash-safe commits without a lock file: readers never wait for
 writers, and writers hold the write lock only for one short batch, giving up
 (leaving the batch uncached) rather than waiting long behind another process.
