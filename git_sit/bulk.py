@@ -270,7 +270,7 @@ def states(store: Store, jobs: int | None = None, field: str | None = None) -> I
     keeps_id = bool(getattr(store.reducers, "keeps_id", False))
     recorded = snapshot_of(cache, key)
     if recorded is not None:
-        _remember(store, cache, settings)
+        _remember(store, cache, settings, keeps_id)
         yield from stream(cache, zip(recorded.items, recorded.keys, strict=True), {}, field, keeps_id,
                           store.reduce)
         return
@@ -282,7 +282,7 @@ def states(store: Store, jobs: int | None = None, field: str | None = None) -> I
             builder.add(entry_of(result))
             yield value_of(result.state_json, field)
         cache.put_snapshot(key, settings, builder.encode(), None)
-        _remember(store, cache, settings)
+        _remember(store, cache, settings, keeps_id)
         return
     base_key, base_snapshot, keep, pending = base
     computed = {r.item_id: r for r in results(store, pending, jobs)}
@@ -292,14 +292,14 @@ def states(store: Store, jobs: int | None = None, field: str | None = None) -> I
     changed = [entry_of(computed[item]) for item in pending]
     removed = [item for item in base_snapshot.items if item not in store.items()]
     cache.put_snapshot(key, settings, encode_delta(records, changed, removed), base_key)
-    _remember(store, cache, settings)
+    _remember(store, cache, settings, keeps_id)
 
 
-def _remember(store: Store, cache: StateCache, settings: bytes) -> None:
+def _remember(store: Store, cache: StateCache, settings: bytes, keeps_id: bool) -> None:
     """Memorise the settings of a read whose settings follow from its SIT tree (``warm``)."""
     if store.memo is None or store.trust_fingerprint:
         return
-    key = store.memo(bool(getattr(store.reducers, "keeps_id", False)))
+    key = store.memo(keeps_id)
     if key is not None:
         remember(cache, key, settings)
 

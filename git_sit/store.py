@@ -18,17 +18,12 @@ from git_sit import bulk
 from git_sit.config import RepoConfig
 from git_sit.errors import InvalidRecord, MissingObject, UnknownItem
 from git_sit.layout import ItemDir, ItemEntries, Layout, Problem
+from git_sit.options import Warn, ignore
 from git_sit.order import flatten, generations, leaves
 from git_sit.record import Record
 from git_sit.reduce import NativeReducers, ReducerSet, State
 from git_sit.statecache import StateCache
 from git_sit.view import Node
-
-Warn = Callable[[str], None]
-
-
-def _ignore(message: str) -> None:
-    pass
 
 
 class RecordFilter(Protocol):
@@ -72,7 +67,7 @@ class Store:
     config: RepoConfig
     path: str
     integrity: bool = True
-    warn: Warn = _ignore
+    warn: Warn = ignore
     reducers: ReducerSet = field(default_factory=NativeReducers)
     record_filter: RecordFilter | None = None
     _items: dict[str, list[ItemDir]] | None = None

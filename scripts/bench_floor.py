@@ -89,22 +89,27 @@ def verify(repo: str, rev: str) -> tuple[int, int]:
     paths: deque[bytes] = deque()
     lister = threading.Thread(target=_list, args=(repo, rev, paths, reader.stdin))
     lister.start()
-    count = bad = 0
+    results = [record_id(files) == directory.rsplit(b"/", 1)[1].decode()
+               for directory, files in _records(_blobs(reader.stdout, paths))]
+    lister.join()
+    reader.wait()
+    return len(results), results.count(False)
+
+
+def _records(blobs: Iterator[tuple[bytes, bytes]]) -> Iterator[tuple[bytes, list[tuple[bytes, bytes]]]]:
+    """Each record directory and its files (name below it, content); a record's blobs come together."""
     current: bytes | None = None
     files: list[tuple[bytes, bytes]] = []
-    for path, data in _blobs(reader.stdout, paths):
+    for path, data in blobs:
         parts = path.split(b"/", RECORD_DEPTH + 1)
         directory, name = b"/".join(parts[:RECORD_DEPTH + 1]), parts[RECORD_DEPTH + 1]
         if directory != current:
             if current is not None:
-                count, bad = count + 1, bad + (record_id(files) != current.rsplit(b"/", 1)[1].decode())
+                yield current, files
             current, files = directory, []
         files.append((name, data))
     if current is not None:
-        count, bad = count + 1, bad + (record_id(files) != current.rsplit(b"/", 1)[1].decode())
-    lister.join()
-    reader.wait()
-    return count, bad
+        yield current, files
 
 
 def main() -> None:
