@@ -35,6 +35,7 @@ WRITE_TIMEOUT = 0.5  # seconds a writer waits for another process's batch before
 KEEP_SNAPSHOTS = 64
 KEEP_FULL_SNAPSHOTS = 4
 DEFER_BATCH = 1024  # entries collected by deferred puts before they are written
+WAL_LIMIT = 4 << 20  # bytes of write-ahead log kept on disk between runs
 BATCH = 500  # keys per SELECT (well under SQLite's host-parameter limit)
 
 _SCHEMA = (
@@ -124,6 +125,9 @@ class StateCache:
         try:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
+            # git-sit exits without closing (cli.base._leave), so the log outlives the process:
+            # trim it after checkpoints rather than keep the size of the largest batch.
+            conn.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")
             conn.execute("PRAGMA mmap_size=1073741824")  # read pages without a syscall each
             self._check_format(conn)
         except BaseException:

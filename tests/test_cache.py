@@ -143,8 +143,7 @@ def test_damaged_cache_is_survived_and_rebuilt(branches, damage):
     expected = items(branches, "--rev", "main", cache=False).out
     items(branches, "--rev", "main")
     path = cache_file(branches)
-    for suffix in ("-wal", "-shm"):
-        Path(str(path) + suffix).unlink(missing_ok=True)
+    _checkpoint(path)
     _damage(path, damage)
     run = items(branches, "--rev", "main")
     assert run.out == expected
@@ -152,6 +151,18 @@ def test_damaged_cache_is_survived_and_rebuilt(branches, damage):
     assert len(lines) == 1 and "damaged" in lines[0] and "rebuilding" in lines[0], run.err
     again = items(branches, "--rev", "main")
     assert again.out == expected and "damaged" not in again.err
+
+
+def _checkpoint(path: Path) -> None:
+    """Move what the write-ahead log holds into the database file, and drop the log.
+
+    git-sit leaves the log in place when it exits, as an interrupted process would.
+    """
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.execute("PRAGMA journal_mode=DELETE")
+    conn.close()
+    assert not Path(str(path) + "-wal").exists()
 
 
 def _damage(path: Path, how: str) -> None:

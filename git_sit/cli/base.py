@@ -7,12 +7,14 @@ modules of ``issue``, ``inbox`` or ``status``.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import importlib
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
@@ -216,7 +218,43 @@ def main() -> None:
     try:
         cli(prog_name="git sit")
     except BrokenPipeError:
-        # Output piped into `head` and the like: stop quietly, as git does.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        sys.exit(141)
+        _quiet_pipe()
+        _leave(141)
+    except SystemExit as exc:  # click ends every run with one, errors included
+        _leave(_exit_status(exc.code))
+
+
+def _quiet_pipe() -> None:
+    """Output piped into `head` and the like: stop quietly, as git does."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
+def _exit_status(code: object) -> int:
+    """The exit status ``sys.exit(code)`` gives (a message is printed, as Python does)."""
+    if code is None or isinstance(code, int):
+        return code or 0
+    print(code, file=sys.stderr)
+    return 1
+
+
+def _leave(status: int) -> NoReturn:
+    """Exit once output is flushed and exit handlers ran, without tearing the interpreter down.
+
+    The teardown is measured at 40-70 ms of a 0.3 s read: freeing every object one by
+    one, and closing the cache database, which checkpoints its write-ahead log into the
+    database file with two fsyncs and deletes the log, so the next process creates it
+    again (another fsync, of the directory). Left open, the log stays as after any
+    interrupted process, which SQLite is built for: committed batches are in it, the
+    next process reads them from it, and SQLite checkpoints it when it grows.
+    """
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _quiet_pipe()
+        status = status or 141
+    atexit._run_exitfuncs()  # e.g. the cache's deferred batch (statecache)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(status)

@@ -1,0 +1,83 @@
+"""How ``git sit`` ends: exit statuses, output and exit handlers survive the quick exit,
+and what a run left in the cache's write-ahead log is there for the next process."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from git_sit.statecache import cache_path
+from tests.helpers import commit_files, record_files, sit, sit_tree_files
+
+
+@pytest.fixture
+def populated(repo, workdir):
+    items = {f"item-{n:03}": [record_files(["SummaryChanged"], f"summary {n}", "A <a@b>",
+                                           f"2024-05-{n % 28 + 1:02}T00:00:00Z")] for n in range(300)}
+    files, _ = sit_tree_files(items)
+    commit_files(repo, files, ref="main")
+    return workdir
+
+
+def _states_rows(workdir: Path) -> int:
+    path = cache_path(str(workdir / ".git"))
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)  # reads the log as well
+    try:
+        return int(conn.execute("SELECT count(*) FROM states").fetchone()[0])
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize(("args", "status", "stream", "text"), [
+    (["items", "--rev", "main", "-q", "summary"], 0, "out", "summary 0"),
+    (["items", "--rev", "no-such-rev"], 1, "err", "Error:"),
+    (["items", "--no-such-option"], 2, "err", "No such option"),
+    (["reduce", "not-an-item", "--rev", "main"], 1, "err", "Error:"),
+])
+def test_exit_status_and_output_are_kept(populated, args, status, stream, text):
+    run = sit(populated, *args)
+    assert run.code == status, run.err
+    assert text in (run.out if stream == "out" else run.err)
+    assert "Traceback" not in run.err
+
+
+def test_output_is_complete_when_it_is_large(populated):
+    run = sit(populated, "items", "--rev", "main", "-q", "summary")
+    assert run.code == 0
+    assert run.out.splitlines() == [f"summary {n}" for n in range(300)]
+
+
+def test_a_closed_pipe_ends_quietly(populated):
+    proc = subprocess.Popen(["git", "sit", "items", "--rev", "main", "-q", "summary"], cwd=populated,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.read(10)
+    proc.stdout.close()  # like `| head -c 10`
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) in (0, 1)  # click's status for a closed pipe; 0 if all fit in it first
+    assert err == ""
+
+
+def test_exit_handlers_run(populated):
+    # One item's state is kept back and written by an exit handler (statecache's deferred batch).
+    assert sit(populated, "reduce", "item-007", "--rev", "main").code == 0
+    assert _states_rows(populated) == 1
+    code = ("import atexit, sys\natexit.register(lambda: print('handler ran', file=sys.stderr))\n"
+            "from git_sit.cli import main\nsys.argv[0] = 'git-sit'\nmain()\n")
+    run = subprocess.run([sys.executable, "-c", code, "items", "--rev", "main", "-q", "summary"],
+                         cwd=populated, capture_output=True, text=True, check=False)
+    assert run.returncode == 0
+    assert run.stderr.endswith("handler ran\n")
+    assert len(run.stdout.splitlines()) == 300
+
+
+def test_what_one_run_wrote_is_read_by_the_next(populated):
+    first = sit(populated, "items", "--rev", "main", "-q", "summary")
+    assert Path(cache_path(str(populated / ".git")) + "-wal").exists()  # left as an interrupted run leaves it
+    assert _states_rows(populated) == 300
+    again = sit(populated, "items", "--rev", "main", "-q", "summary")
+    assert again.out == first.out and again.err == first.err == ""
