@@ -96,6 +96,18 @@ class App:
 
         return open_store(self.cwd, self.options(rev))
 
+    def read_store(self, rev: str | None, trusted: str | None, explain: bool) -> Store:
+        """The store of a read command; with ``trusted``, only trusted signed records count.
+
+        The signing modules (``cli.sign``: gpg, signatures, trust policies) are imported
+        only when a keyring is given.
+        """
+        if not trusted:
+            return self.store(rev)
+        from git_sit.cli.sign import trusted_store
+
+        return trusted_store(self, rev, trusted, explain)
+
     def warm_states(self, rev: str | None, field: str | None) -> Iterator[Any] | None:
         """Every item's state (or ``field``) at ``rev`` from the cache alone, if it can be (``warm``)."""
         from git_sit import warm
@@ -170,7 +182,7 @@ def _set_reducers(ctx: click.Context, param: click.Parameter, value: str | None)
 
 
 def trust_options(func: F) -> F:
-    """``--trusted KEYRING`` and ``--explain`` (see ``cli.sign.trusted_store``)."""
+    """``--trusted KEYRING`` and ``--explain`` (see ``App.read_store``)."""
     func = click.option(
         "--explain", is_flag=True,
         help="Say on stderr which records --trusted skipped, and why.",

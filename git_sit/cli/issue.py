@@ -23,7 +23,7 @@ import click
 from git_sit import editor, userconfig
 from git_sit import issue as core
 from git_sit.cli.base import App, cli, pass_app, rev_option, trust_options
-from git_sit.cli.sign import record_signer, sign_options, trusted_store
+from git_sit.cli.sign import record_signer, sign_options
 from git_sit.errors import SitError
 from git_sit.extensions import ASSIGNEES, LABELS, Extension
 from git_sit.issueview import SORTS, STATES, Criteria, matches, plain, short_length, show, sort_states, table
@@ -299,7 +299,7 @@ def list_(
     Columns: short ID, state, summary, labels, last update (UTC). Colour and a header
     on a terminal; plain when piped. With --trusted, only records signed by those keys count.
     """
-    store = trusted_store(app, rev, trusted, explain)
+    store = app.read_store(rev, trusted, explain)
     criteria = Criteria(state, labels, assignee, author, search)
     states = sort_states((s for s in store.states() if matches(s, criteria)), sort)
     if as_json:
@@ -324,6 +324,6 @@ def show_(app: App, item: str, rev: str | None, as_json: bool, trusted: str | No
     Summary, state, author, dates (UTC), labels, assignees, milestone, details, then
     each comment with its author and time. With --trusted, only records signed by those keys count.
     """
-    store = trusted_store(app, rev, trusted, explain)
+    store = app.read_store(rev, trusted, explain)
     state = store.reduce(store.resolve_item(item))
     click.echo(render(state) if as_json else show(state, _style_for_stdout()))

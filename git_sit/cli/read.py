@@ -72,9 +72,7 @@ def items(
     plain = not trusted and named_filter is None and named_query is None
     if plain and _print_items(lambda field: app.warm_states(rev, field), filter_, query):
         return  # served from the cache without opening the repository
-    from git_sit.cli.sign import trusted_store
-
-    store = trusted_store(app, rev, trusted, explain)
+    store = app.read_store(rev, trusted, explain)
     flt = _pick(app, store, filter_, named_filter, (".items/filters", "items", "filters"))
     qry = _pick(app, store, query, named_query, (".items/queries", "items", "queries"))
     _print_items(store.states, flt, qry)
@@ -104,9 +102,7 @@ def reduce(
     trusted: str | None, explain: bool,
 ) -> None:
     """Reduce one item (or, without ITEM, every record of the repository) and print it."""
-    from git_sit.cli.sign import trusted_store
-
-    store = trusted_store(app, rev, trusted, explain)
+    store = app.read_store(rev, trusted, explain)
     if item is None:
         where = (".queries", "items", "queries")
         qry = _pick(app, store, query, named_query, where)
