@@ -228,14 +228,19 @@ def reusable(base: Snapshot, items: dict[str, list[ItemDir]], changed: set[int]
     """State keys that carry over from ``base`` to these items, and the items to compute."""
     index = dict(zip(base.items, range(len(base.items)), strict=True))
     changed_text = {str(h) for h in changed}  # compared as the snapshot holds them, unparsed
+    # The changed buckets that any item of the base links into: usually none, as new records
+    # land in buckets of their own; then no item's links need to be looked at one by one.
+    touched = changed_text.intersection(" ".join(base.links).split())
+    keys, base_dirs, base_links = base.keys, base.dirs, base.links
     keep: dict[str, bytes] = {}
     pending: list[str] = []
     for item_id, dirs in items.items():
         i = index.get(item_id)
-        key = base.keys[i] if i is not None else None
-        if key is not None and base.dirs[i] == dirs_signature(dirs):  # type: ignore[index]
-            links = base.links[i]  # type: ignore[index]
-            if links != "-" and changed_text.isdisjoint(links.split()):
+        if i is not None and (key := keys[i]) is not None:
+            signature = f"{dirs[0][0]}:{dirs[0][1].key}" if len(dirs) == 1 else dirs_signature(dirs)
+            links = base_links[i]
+            if base_dirs[i] == signature and links != "-" and (
+                    not touched or touched.isdisjoint(links.split())):
                 keep[item_id] = key
                 continue
         pending.append(item_id)

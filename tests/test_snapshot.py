@@ -107,6 +107,21 @@ def test_reusable(case, kept):
     assert dirs_signature(dirs) == "items:k2" if case == "other-dirs" else "items:k1"
 
 
+def test_reusable_checks_every_directory_and_only_the_items_a_changed_bucket_touches():
+    both = "items:k1 issues:k3"
+    base = Snapshot.of("r", [entry("a", dirs=both, links=(11,)), entry("b", dirs="items:k2", links=(12, 13)),
+                             entry("c", dirs=both, links=(14,))])
+    items = {
+        "a": [("items", Node("a", Kind.TREE, None, "k1")), ("issues", Node("a", Kind.TREE, None, "k3"))],
+        "b": _dirs("k2"),
+        "c": [("items", Node("c", Kind.TREE, None, "k1")), ("issues", Node("c", Kind.TREE, None, "k4"))],
+    }
+    keep, pending = reusable(base, items, {13, 99})
+    assert (sorted(keep), pending) == (["a"], ["b", "c"])  # b: bucket 13 changed; c: issues/c differs
+    keep, pending = reusable(base, items, set())
+    assert (sorted(keep), pending) == (["a", "b"], ["c"])
+
+
 def test_changed_buckets_finds_added_removed_and_modified(repo):
     def rec(n: int) -> dict[str, bytes]:
         return record_files(["Commented"], f"text {n}")
