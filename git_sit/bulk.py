@@ -229,8 +229,9 @@ def results(store: Store, item_ids: Sequence[str], jobs: int | None = None) -> I
     """
     reader = Reader(store)
     writer = Writer(store.cache, defer=len(item_ids) < BLOCK)
-    blocks = [item_ids[i:i + BLOCK] for i in range(0, len(item_ids), BLOCK)]
     jobs = default_jobs() if jobs is None else jobs
+    size = block_size(len(item_ids), jobs)
+    blocks = [item_ids[i:i + size] for i in range(0, len(item_ids), size)]
     produced: Iterator[list[ItemResult]]
     if jobs > 1 and len(item_ids) >= MIN_PARALLEL:
         produced = ordered_map(reader.block, blocks, jobs, bulk_mode)
@@ -247,6 +248,17 @@ def results(store: Store, item_ids: Sequence[str], jobs: int | None = None) -> I
                 yield result
     finally:
         writer.flush()
+
+
+def block_size(count: int, jobs: int) -> int:
+    """Items per block: at most ``BLOCK``, and as many blocks for each of ``jobs`` workers.
+
+    Workers take blocks in turn, so 100 items in blocks of 64 would leave one worker
+    with 64 and the other with 36, and the read would last as long as the 64 take.
+    """
+    jobs = max(jobs, 1)
+    rounds = max(1, -(-count // (jobs * BLOCK)))  # blocks each worker takes
+    return max(1, -(-count // (jobs * rounds)))
 
 
 def _in_process(reader: Reader, block: Sequence[str]) -> list[ItemResult]:

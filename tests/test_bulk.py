@@ -165,3 +165,22 @@ def test_value_of_a_field_is_the_field_of_the_decoded_state(state, field, separa
     text = json.dumps(state, ensure_ascii=False, separators=separators)
     assert bulk.value_of(text, None) == state
     assert bulk.value_of(text, field) == state.get(field)
+
+
+@pytest.mark.parametrize(("count", "jobs", "size"), [
+    (100, 2, 50),  # not 64 + 36
+    (129, 2, 33),  # two blocks each: 66 and 63
+    (200, 2, 50),
+    (64, 2, 32),
+    (10_000, 2, 64),  # many blocks each: the full size
+    (10, 1, 10),
+    (1_000, 1, 63),  # 16 blocks of 62 or 63
+    (5, 8, 1),
+    (0, 2, 1),
+])
+def test_blocks_share_the_items_evenly_between_workers(count, jobs, size, monkeypatch):
+    monkeypatch.setattr(bulk, "BLOCK", 64)
+    assert bulk.block_size(count, jobs) == size
+    blocks = [min(size, count - start) for start in range(0, count, size)]
+    taken = [sum(blocks[w::jobs]) for w in range(jobs)]  # workers take blocks in turn
+    assert max(taken, default=0) - min(taken, default=0) <= size
