@@ -81,3 +81,13 @@ def test_what_one_run_wrote_is_read_by_the_next(populated):
     assert _states_rows(populated) == 300
     again = sit(populated, "items", "--rev", "main", "-q", "summary")
     assert again.out == first.out and again.err == first.err == ""
+
+
+def test_a_profiler_still_gets_its_report(populated, tmp_path):
+    # cProfile writes its statistics after the program returns: the exit must let it.
+    stats = tmp_path / "profile.out"
+    run = subprocess.run([sys.executable, "-m", "cProfile", "-o", str(stats), "-m", "git_sit",
+                          "items", "--rev", "main"], cwd=populated, capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr
+    assert len(run.stdout.splitlines()) == 300
+    assert stats.stat().st_size > 0

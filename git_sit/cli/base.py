@@ -258,8 +258,12 @@ def _leave(status: int) -> NoReturn:
     database file with two fsyncs and deletes the log, so the next process creates it
     again (another fsync, of the directory). Left open, the log stays as after any
     interrupted process, which SQLite is built for: committed batches are in it, the
-    next process reads them from it, and SQLite checkpoints it when it grows.
+    next process reads them from it, and SQLite checkpoints it when it grows. Under a
+    profiler or tracer (``python -m cProfile``, a debugger, coverage), which report
+    after the program returns, the exit is the usual one.
     """
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        raise SystemExit(status)
     try:
         sys.stdout.flush()
     except BrokenPipeError:
