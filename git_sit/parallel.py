@@ -42,8 +42,9 @@ def ordered_map(
 ) -> Iterator[R]:
     """``work(block)`` for every block, computed by ``jobs`` forked children, in order."""
     jobs = max(1, min(jobs, len(blocks)))
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):  # a buffer left unflushed would be written by every child
+        if stream is not None:
+            stream.flush()
     children: list[tuple[int, int]] = []
     try:
         for index in range(jobs):

@@ -3,6 +3,7 @@ and what a run left in the cache's write-ahead log is there for the next process
 
 from __future__ import annotations
 
+import shlex
 import sqlite3
 import subprocess
 import sys
@@ -91,3 +92,37 @@ def test_a_profiler_still_gets_its_report(populated, tmp_path):
     assert run.returncode == 0, run.stderr
     assert len(run.stdout.splitlines()) == 300
     assert stats.stat().st_size > 0
+
+
+@pytest.mark.parametrize("args", [
+    ["items", "--rev", "main", "-q", "summary"],  # output written while it is produced
+    ["reduce", "item-007", "--rev", "main"],  # output that fits the buffer: written at the exit
+    ["issue", "list", "--rev", "main"],
+])
+def test_a_full_disk_is_one_line_and_status_1(populated, args):
+    with open("/dev/full", "w") as full:
+        run = subprocess.run(["git", "sit", *args], cwd=populated, stdout=full, stderr=subprocess.PIPE,
+                             text=True, check=False)
+    assert run.returncode == 1
+    assert run.stderr.splitlines() == ["Error: cannot write: No space left on device."]
+
+
+@pytest.mark.parametrize(("redirect", "status"), [(">&-", 0), ("--rev nope 2>&-", 1), ("<&- >&- 2>&-", 0)])
+def test_a_closed_standard_stream_is_not_a_crash(populated, redirect, status):
+    # Not through git, which opens /dev/null on closed descriptors itself. As git and
+    # click.echo do, a closed output prints nothing, and errors never go to standard output.
+    run = subprocess.run(f"{sys.executable} -m git_sit items --rev main {redirect}", shell=True,
+                         cwd=populated, capture_output=True, text=True, check=False)
+    assert run.returncode == status
+    assert run.stdout == "" and run.stderr == ""
+
+
+def test_closed_standard_descriptors_get_dev_null_which_children_inherit(tmp_path):
+    code = ("import os, subprocess\nfrom git_sit.cli.base import _open_standard_fds\n"
+            "_open_standard_fds()\n"
+            "print(os.path.samestat(os.fstat(2), os.stat(os.devnull)), os.get_inheritable(2), flush=True)\n"
+            "subprocess.run(['sh', '-c', 'echo child >&2 && echo ok'])\n")
+    run = subprocess.run(f"{sys.executable} -c {shlex.quote(code)} 2>&-", shell=True, cwd=tmp_path,
+                         capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["True", "True", "ok"]  # the child could write to its stderr

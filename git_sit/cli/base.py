@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import errno
 import importlib
 import os
 import sys
@@ -28,6 +29,9 @@ if TYPE_CHECKING:
     from git_sit.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
+# A full disk or quota is an expected failure of any write, output included (nothing is
+# left half-written: records are renamed into place whole).
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 # Each command and the module of git_sit.cli that defines it (tests check this is complete).
 COMMANDS = {
@@ -56,6 +60,10 @@ class SitGroup(click.Group):
             return super().invoke(ctx)
         except SitError as exc:
             raise click.ClickException(str(exc)) from None
+        except OSError as exc:
+            if exc.errno not in _DISK_FULL:
+                raise
+            raise click.ClickException(f"cannot write: {exc.strerror}.") from None
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         load_commands()
@@ -227,6 +235,7 @@ def echo_values(values: Iterable[Any]) -> None:
 
 def main() -> None:
     """Console-script entry point."""
+    _open_standard_fds()
     try:
         cli(prog_name="git sit")
     except BrokenPipeError:
@@ -234,6 +243,24 @@ def main() -> None:
         _leave(141)
     except SystemExit as exc:  # click ends every run with one, errors included
         _leave(_exit_status(exc.code))
+
+
+def _open_standard_fds() -> None:
+    """Put /dev/null on a closed descriptor 0, 1 or 2, as git does, and streams on them.
+
+    Otherwise the next file opened (a pack, a record being written) takes its number,
+    and whatever a child process or library then prints there lands in that file; and
+    click would print errors on standard output when standard error is closed.
+    """
+    fd = os.open(os.devnull, os.O_RDWR)
+    while fd <= 2:
+        os.set_inheritable(fd, True)  # child processes get it too
+        fd = os.open(os.devnull, os.O_RDWR)
+    os.close(fd)
+    if sys.stdout is None:
+        sys.stdout = open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115 - lives until exit
+    if sys.stderr is None:
+        sys.stderr = open(2, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
 
 
 def _quiet_pipe() -> None:
@@ -264,13 +291,25 @@ def _leave(status: int) -> NoReturn:
     """
     if sys.getprofile() is not None or sys.gettrace() is not None:
         raise SystemExit(status)
-    try:
-        sys.stdout.flush()
-    except BrokenPipeError:
-        _quiet_pipe()
-        status = status or 141
+    status = _flush_output(status)
     atexit._run_exitfuncs()  # e.g. the cache's deferred batch (statecache)
     for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):
-            stream.flush()
+        if stream is not None:  # None: closed
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
     os._exit(status)
+
+
+def _flush_output(status: int) -> int:
+    """Write what standard output still buffers; the exit status if that fails."""
+    try:
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except BrokenPipeError:
+        _quiet_pipe()
+        return status or 141
+    except OSError as exc:
+        if status == 0:  # else the command has reported its own failure
+            click.echo(f"Error: cannot write: {exc.strerror}.", err=True)
+        return status or 1
+    return status
