@@ -10,6 +10,7 @@ the same rules are applied to the revision's tree and nothing on disk is touched
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from git_sit.config import parse_config
 from git_sit.errors import NotARepository, SitError
 from git_sit.jsreduce import LazyReducers, select_reducers
 from git_sit.layout import Layout
-from git_sit.modules import Site, find_modules, parse_gitmodules, reducer_roots
+from git_sit.modules import Module, Site, find_modules, parse_gitmodules, reducer_roots
 from git_sit.options import Options, candidates
 from git_sit.reduce import ReducerSet
 from git_sit.statecache import StateCache, cache_path
@@ -105,15 +106,17 @@ def store_of(found: Located, options: Options) -> Store:
     layout = Layout(site.view, site.sit)
     config = parse_config(layout.file("config.json") or b"", f"{found.display}/config.json")
     store = Store(layout, config, found.display, options.integrity, options.warn)
-    store.reducers = repository_reducers(site, options)
+    modules = functools.cache(lambda: find_modules(site))  # for the reducers and the memo, looked up once
+    store.reducers = repository_reducers(site, options, modules)
     if options.cache:
         store.cache = StateCache(cache_path(found.repo.common_dir), options.warn)
         if site.sit.key is not None:
-            store.memo = memo_of(site, options)
+            store.memo = memo_of(site, options, modules)
     return store
 
 
-def memo_of(site: Site, options: Options) -> Callable[[bool], bytes | None]:
+def memo_of(site: Site, options: Options, modules: Callable[[], list[Module]]
+            ) -> Callable[[bool], bytes | None]:
     """The memo key of a SIT tree read with ``options``, if its modules all lie inside the tree."""
     sit_tree = site.sit.key
     assert sit_tree is not None
@@ -121,20 +124,20 @@ def memo_of(site: Site, options: Options) -> Callable[[bool], bytes | None]:
     def key(keeps_id: bool) -> bytes | None:
         inside = site.sit_path + "/"
         try:
-            modules = find_modules(site)
+            found = modules()
         except SitError:
             return None
-        if any(module.commit is not None or not module.path.startswith(inside) for module in modules):
+        if any(module.commit is not None or not module.path.startswith(inside) for module in found):
             return None  # a submodule, or a module elsewhere in the repository
         return warm.memo_key(site.sit_path, sit_tree, warm.context(options), keeps_id)
 
     return key
 
 
-def repository_reducers(site: Site, options: Options) -> LazyReducers:
-    """The reducers the repository defines (§5.3), loaded when first used."""
+def repository_reducers(site: Site, options: Options, modules: Callable[[], list[Module]]) -> LazyReducers:
+    """The reducers the repository defines (§5.3, ``modules``: ``find_modules``), loaded when first used."""
     def build() -> ReducerSet:
-        roots = reducer_roots(site, find_modules(site))
+        roots = reducer_roots(site, modules())
         return select_reducers(roots, options.reducers, options.limits, options.warn)
 
     return LazyReducers(build)

@@ -15,6 +15,7 @@ from pathlib import Path
 import pygit2
 import pytest
 
+from git_sit import locate as locating
 from git_sit import warm
 from git_sit.locate import locate
 from git_sit.options import Options, candidates
@@ -275,3 +276,19 @@ def test_memo_keys_differ_in_everything_they_are_of():
         keys.add(warm.memo_key(*changed))
     keys.add(warm.memo_key(base[0], base[1], warm.context(Options(reducers="js")), True))
     assert len(keys) == 6 and all(len(key) == 20 for key in keys)
+
+
+def test_a_complete_read_looks_its_modules_up_once(repo: pygit2.Repository, workdir: Path,
+                                                   monkeypatch: pytest.MonkeyPatch):
+    # The reducers and the memo both need the list of modules; finding them opens trees
+    # (and, for a submodule, its repository).
+    files, _ = sit_tree_files(many(5))
+    commit_files(repo, {**files, **module_files(".sit/modules/its")}, ref="main")
+    calls: list[str] = []
+    real = locating.find_modules
+    monkeypatch.setattr(locating, "find_modules", lambda site: calls.append(site.sit_path) or real(site))
+    store = locating.open_store(str(workdir), Options(rev="main", cache=True))
+    assert len(list(store.states("id"))) == 5
+    assert calls == [".sit"]
+    # The memo that read made serves the next one without the repository.
+    assert items(workdir, "--rev", "main") == ((0, "".join(f"item-{n:03}\n" for n in range(5)), ""), False)
