@@ -25,6 +25,8 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
+from git_sit.errors import SitError
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -66,7 +68,9 @@ def _child(work: Callable[[T], R], mine: Sequence[T], fd: int,
            on_start: Callable[[], None] | None) -> None:  # pragma: no cover - child only
     code = 0
     try:
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            signal.signal(signal.SIGINT, signal.SIG_DFL)  # die at once; the parent reports it
+        # else SIGINT stays ignored, as in the parent (a background job, nohup)
         if on_start is not None:
             on_start()
         for block in mine:
@@ -125,6 +129,7 @@ class _Reader:
 
 def _collect(children: list[tuple[int, int]], count: int) -> Iterator[R]:
     readers = [_Reader(fd) for _, fd in children]
+    pids = {reader.fd: pid for reader, (pid, _) in zip(readers, children, strict=True)}
     with selectors.DefaultSelector() as selector:
         for reader in readers:
             selector.register(reader.fd, selectors.EVENT_READ, reader)
@@ -132,12 +137,26 @@ def _collect(children: list[tuple[int, int]], count: int) -> Iterator[R]:
             wanted = readers[index % len(readers)]
             while not wanted.ready:
                 if wanted.closed:
-                    raise WorkerFailed("a worker process ended without sending its results.")
+                    raise _ended(pids[wanted.fd])
                 _pump(selector, readers)
             ok, value = pickle.loads(wanted.ready.popleft())
             if not ok:
                 raise value
             yield value
+
+
+def _ended(pid: int) -> Exception:
+    """Why a child closed its pipe before sending its results.
+
+    Stopped by a signal (the user's kill, Ctrl-C while the parent ignores it, the
+    kernel's out-of-memory killer) is a failure to report in one line; anything else
+    is a bug.
+    """
+    with contextlib.suppress(ChildProcessError):
+        _, status = os.waitpid(pid, 0)
+        if os.WIFSIGNALED(status):
+            return SitError(f"a worker process was stopped by {signal.Signals(os.WTERMSIG(status)).name}.")
+    return WorkerFailed("a worker process ended without sending its results.")
 
 
 def _pump(selector: selectors.BaseSelector, readers: list[_Reader]) -> None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
 
 import pytest
 
-from git_sit.errors import UnknownItem
+from git_sit.errors import SitError, UnknownItem
 from git_sit.layout import Layout
 from git_sit.parallel import ordered_map
 from git_sit.record import compute_id, split_path
@@ -181,6 +182,35 @@ def test_ordered_map_stops_its_workers_when_abandoned():
     for pid in set(pids):
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def _kill_self_at(number: int, signum: int):
+    def work(block: list[int]) -> list[int]:
+        if block[0] == number:
+            os.kill(os.getpid(), signum)
+        return block
+
+    return work
+
+
+def test_a_worker_stopped_by_a_signal_is_a_one_line_error():
+    with pytest.raises(SitError, match=r"^a worker process was stopped by SIGKILL\.$"):
+        list(ordered_map(_kill_self_at(5, signal.SIGKILL), [[n] for n in range(20)], 2))
+
+
+@pytest.mark.parametrize("ignored", [True, False])
+def test_workers_ignore_sigint_when_the_parent_does(ignored):
+    # A background job or nohup ignores SIGINT: its workers must not die of it either.
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN if ignored else signal.default_int_handler)
+    try:
+        run = ordered_map(_kill_self_at(5, signal.SIGINT), [[n] for n in range(20)], 2)
+        if ignored:
+            assert list(run) == [[n] for n in range(20)]
+        else:
+            with pytest.raises(SitError, match="stopped by SIGINT"):
+                list(run)
+    finally:
+        signal.signal(signal.SIGINT, before)
 
 
 class _PlainView:

@@ -18,6 +18,7 @@ import pytest
 from git_sit import locate as locating
 from git_sit import warm
 from git_sit.locate import locate
+from git_sit.modules import Module, Site
 from git_sit.options import Options, candidates
 from git_sit.statecache import cache_path
 from git_sit.storage import probe
@@ -286,7 +287,12 @@ def test_a_complete_read_looks_its_modules_up_once(repo: pygit2.Repository, work
     commit_files(repo, {**files, **module_files(".sit/modules/its")}, ref="main")
     calls: list[str] = []
     real = locating.find_modules
-    monkeypatch.setattr(locating, "find_modules", lambda site: calls.append(site.sit_path) or real(site))
+
+    def counted(site: Site) -> list[Module]:
+        calls.append(site.sit_path)
+        return real(site)
+
+    monkeypatch.setattr(locating, "find_modules", counted)
     store = locating.open_store(str(workdir), Options(rev="main", cache=True))
     assert len(list(store.states("id"))) == 5
     assert calls == [".sit"]
