@@ -257,6 +257,8 @@ def _open_standard_fds() -> None:
         os.set_inheritable(fd, True)  # child processes get it too
         fd = os.open(os.devnull, os.O_RDWR)
     os.close(fd)
+    if sys.stdin is None:
+        sys.stdin = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115 - lives until exit
     if sys.stdout is None:
         sys.stdout = open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115 - lives until exit
     if sys.stderr is None:
