@@ -44,7 +44,7 @@ def ordered_map(
 ) -> Iterator[R]:
     """``work(block)`` for every block, computed by ``jobs`` forked children, in order."""
     jobs = max(1, min(jobs, len(blocks)))
-    for stream in (sys.stdout, sys.stderr):  # a buffer left unflushed would be written by every child
+    for stream in (sys.stdout, sys.stderr):  # so that no child starts with a copy of what is buffered
         if stream is not None:
             stream.flush()
     children: list[tuple[int, int]] = []
