@@ -10,8 +10,10 @@ command exists); and the peak anonymous memory of the cold run (``RssAnon`` summ
 over the git-sit process and its workers, sampled from /proc; and their summed
 ``Pss_Anon``, which counts pages the forked workers still share with their parent
 once instead of once per process; sampled every 0.2 s, so shown for runs over a
-second only). Every figure is also given as a ratio to the floor, with the CPU time
-(user + system) of its process tree. Repositories are generated once (``bench_gen``) and
+second only). Every figure is also given as a ratio to the floor run just before it
+(its ``floor s``: the machine's speed drifts within minutes, so a ratio to a floor
+measured minutes earlier says little), with the CPU time (user + system) of its process
+tree. Repositories are generated once (``bench_gen``) and
 kept under ``--data-dir``. If ``scripts/bench_inbox.py`` exists, its ``run()`` is
 called too and its rows printed.
 
@@ -51,6 +53,7 @@ class Row:
     memory_mb: float | None = None
     pss_mb: float | None = None
     cpu: float | None = None  # user + system seconds of the process tree
+    floor: float | None = None  # the floor run just before it, which its ratio is to
 
 
 @dataclass
@@ -160,9 +163,31 @@ def best(runs: int, measure: Callable[[], tuple[float, Sample]]) -> tuple[float,
     return min(results, key=lambda r: r[0])
 
 
-def measured(what: str, result: tuple[float, Sample], note: str = "") -> Row:
+def measured(what: str, result: tuple[float, Sample], note: str = "", floor: float | None = None) -> Row:
     seconds, sample = result
-    return Row(what, seconds, note, sample.anon_kb / 1024, sample.pss_kb / 1024, sample.cpu)
+    return Row(what, seconds, note, sample.anon_kb / 1024, sample.pss_kb / 1024, sample.cpu, floor)
+
+
+Timed = tuple[float, Sample]
+
+
+def beside_row(what: str, pair: tuple[Timed, float]) -> Row:
+    """The row of a figure measured next to a floor (``beside``)."""
+    result, floor = pair
+    return measured(what, result, floor=floor)
+
+
+def beside(runs: int, repo: str, measure: Callable[[], Timed]) -> tuple[Timed, float]:
+    """The best of ``runs`` runs of ``measure``, each right after a run of the floor, and that floor.
+
+    The machine's speed drifts by a quarter within minutes, so a ratio is taken to the
+    floor measured next to it, not to one measured minutes before.
+    """
+    pairs = []
+    for _ in range(runs):
+        floor_s, _ = timed_floor(repo)
+        pairs.append((measure(), floor_s))
+    return min(pairs, key=lambda pair: pair[0][0])
 
 
 def timed_floor(repo: str) -> tuple[float, Sample]:
@@ -176,53 +201,64 @@ def measure_size(params: bench_gen.Params, data_dir: str, runs: int) -> tuple[fl
     floor_s, floor_sample = best(runs, lambda: timed_floor(repo))
     rows = [Row("floor: ls-tree -r | cat-file --batch", floor_s, cpu=floor_sample.cpu)]
     verify = [sys.executable, os.path.join(HERE, "bench_floor.py"), "verify", repo, "main"]
-    rows.append(measured("verifying floor: + §2.2 hash of each record",
-                         best(runs, lambda: timed(verify, repo)), "a bound for cold reads"))
+    verified, verify_floor = beside(runs, repo, lambda: timed(verify, repo))
+    rows.append(measured("verifying floor: + §2.2 hash of each record", verified, "a bound for cold reads",
+                         verify_floor))
     items = sit("items", "--rev", "main")
 
-    # Each run: empty cache, cold read of main, warm read of main, first read of the branch
-    # (main's results cached). The best of each figure over the runs is kept.
+    # Each run: the floor, then with an empty cache a cold read of main, a warm read of main
+    # and a first read of the branch (main's results cached). The best of each figure over
+    # the runs is kept, with the floor of its run.
     sequences = []
     for _ in range(runs):
+        floor_now, _ = timed_floor(repo)
         clear_cache(repo)
-        sequences.append([timed(items, repo), timed(items, repo),
-                          timed(sit("items", "--rev", "b00"), repo)])
-    cold = min((seq[0] for seq in sequences), key=lambda r: r[0])
+        sequences.append(([timed(items, repo), timed(items, repo), timed(sit("items", "--rev", "b00"), repo)],
+                          floor_now))
+
+    def best_of(index: int) -> tuple[Timed, float]:
+        figures, floor_now = min(sequences, key=lambda seq: seq[0][index][0])
+        return figures[index], floor_now
+
+    cold, cold_floor = best_of(0)
     rows.append(measured("items --rev main, cold", cold,
-                         f"{len(cold[1].workers)} workers; main process {cold[1].main_kb / 1024:.0f} MB"))
-    rows.append(measured("items --rev main, --no-cache",
-                         best(runs, lambda: timed(sit("--no-cache", "items", "--rev", "main"), repo))))
-    rows.append(measured("items --rev main, warm", min((seq[1] for seq in sequences), key=lambda r: r[0])))
-    rows.append(measured(f"items --rev b00 ({params.diff_percent:g}% differ), warm",
-                         min((seq[2] for seq in sequences), key=lambda r: r[0])))
+                         f"{len(cold[1].workers)} workers; main process {cold[1].main_kb / 1024:.0f} MB",
+                         cold_floor))
+    uncached = sit("--no-cache", "items", "--rev", "main")
+    rows.append(beside_row("items --rev main, --no-cache", beside(runs, repo, lambda: timed(uncached, repo))))
+    rows.append(beside_row("items --rev main, warm", best_of(1)))
+    rows.append(beside_row(f"items --rev b00 ({params.diff_percent:g}% differ), warm", best_of(2)))
     if has_status():
         status = sit("status", "--refs", "b*", "--no-tags")
 
-        def status_cold() -> tuple[float, Sample]:
+        def status_cold() -> Timed:
             clear_cache(repo)
             return timed(status, repo)
 
-        status_cold_result = best(runs, status_cold)
+        status_cold_result, status_floor = beside(runs, repo, status_cold)
         rows.append(measured(f"status --refs 'b*' ({params.branches} branches), cold", status_cold_result,
-                             f"{status_cold_result[0] / cold[0]:.2f} x cold items"))
-        rows.append(measured(f"status ({params.branches} branches), warm",
-                             best(runs, lambda: timed(status, repo))))
+                             f"{status_cold_result[0] / cold[0]:.2f} x cold items", status_floor))
+        rows.append(beside_row(f"status ({params.branches} branches), warm",
+                               beside(runs, repo, lambda: timed(status, repo))))
     else:
         rows.append(Row("status across branches", None, "skipped: no 'git sit status' command"))
     return floor_s, rows
 
 
 def print_table(size: int, floor_s: float, rows: list[Row]) -> None:
-    print(f"\n{size} items (floor {floor_s:.2f} s)")
-    print(f"  {'measure':<44} {'seconds':>8} {'x floor':>8} {'cpu s':>6} {'anon MB':>8} {'pss MB':>7}  note")
+    print(f"\n{size} items (floor {floor_s:.2f} s; 'x floor' is to the floor run just before, "
+          "shown as 'floor s')")
+    print(f"  {'measure':<44} {'seconds':>8} {'x floor':>8} {'floor s':>8} {'cpu s':>6} {'anon MB':>8} "
+          f"{'pss MB':>7}  note")
     for row in rows:
         seconds = f"{row.seconds:8.2f}" if row.seconds is not None else f"{'-':>8}"
-        ratio = f"{row.seconds / floor_s:8.2f}" if row.seconds is not None else f"{'-':>8}"
+        floor = row.floor or floor_s
+        ratio = f"{row.seconds / floor:8.2f}" if row.seconds is not None else f"{'-':>8}"
         cpu = f"{row.cpu:6.2f}" if row.cpu is not None else f"{'':>6}"
         memory = f"{row.memory_mb:8.0f}" if row.memory_mb else f"{'':>8}"
         long_run = row.seconds is not None and row.seconds >= 1  # Pss is sampled every 0.2 s
         pss = f"{row.pss_mb:7.0f}" if row.pss_mb and long_run else f"{'':>7}"
-        print(f"  {row.what:<44} {seconds} {ratio} {cpu} {memory} {pss}  {row.note}")
+        print(f"  {row.what:<44} {seconds} {ratio} {floor:8.2f} {cpu} {memory} {pss}  {row.note}")
     sys.stdout.flush()
 
 
