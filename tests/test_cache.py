@@ -321,3 +321,24 @@ def test_field_queries_read_from_the_cache_give_the_same_output(branches, query,
         for _ in range(2):  # filling the cache, then from it
             run = sit(branches, "items", *query, *args)
             assert (run.code, run.out, run.err) == (0, expected.out, expected.err)
+
+
+def _has_items_snapshot(workdir: Path, rev: str) -> bool:
+    """Whether the cache holds the snapshot ``items --rev REV`` would use (``bulk.states``' key)."""
+    store = open_store(str(workdir), Options(rev, cache=True))
+    settings = cachekey.snapshot_settings(bulk.Reader(store).settings)
+    assert store.cache is not None and store.layout.root.key is not None
+    return store.cache.snapshot(cachekey.snapshot_key(settings, store.layout.root.key)) is not None
+
+
+def test_status_and_items_share_their_snapshots(branches):
+    # A ref that status has read costs items --rev a lookup, and the other way round.
+    assert sit(branches, "status", "--refs", "other", "--no-tags").code == 0
+    assert _has_items_snapshot(branches, "other") and not _has_items_snapshot(branches, "main")
+    expected = items(branches, "--rev", "other", cache=False).out
+    assert items(branches, "--rev", "other").out == expected
+    assert sit(branches, "cache", "clear").code == 0
+    items(branches, "--rev", "main")
+    before = sit(branches, "--no-cache", "status", "--refs", "main", "--no-tags").out
+    assert sit(branches, "status", "--refs", "main", "--no-tags").out == before
+    assert _has_items_snapshot(branches, "main")
