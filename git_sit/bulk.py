@@ -279,10 +279,10 @@ def states(store: Store, jobs: int | None = None, field: str | None = None) -> I
         return
     settings = snapshot_settings(Reader(store).settings)
     key = snapshot_key(settings, root_key)
-    keeps_id = bool(getattr(store.reducers, "keeps_id", False))
+    keeps_id = reducers_keep_id(store)
     recorded = snapshot_of(cache, key)
     if recorded is not None:
-        _remember(store, cache, settings, keeps_id)
+        remember_memo(store, cache, settings, keeps_id)
         yield from stream(cache, zip(recorded.items, recorded.keys, strict=True), {}, field, keeps_id,
                           store.reduce)
         return
@@ -294,7 +294,7 @@ def states(store: Store, jobs: int | None = None, field: str | None = None) -> I
             builder.add(entry_of(result))
             yield value_of(result.state_json, field)
         cache.put_snapshot(key, settings, builder.encode(), None)
-        _remember(store, cache, settings, keeps_id)
+        remember_memo(store, cache, settings, keeps_id)
         return
     base_key, base_snapshot, keep, pending = base
     computed = {r.item_id: r for r in results(store, pending, jobs)}
@@ -304,10 +304,15 @@ def states(store: Store, jobs: int | None = None, field: str | None = None) -> I
     changed = [entry_of(computed[item]) for item in pending]
     removed = [item for item in base_snapshot.items if item not in store.items()]
     cache.put_snapshot(key, settings, encode_delta(records, changed, removed), base_key)
-    _remember(store, cache, settings, keeps_id)
+    remember_memo(store, cache, settings, keeps_id)
 
 
-def _remember(store: Store, cache: StateCache, settings: bytes, keeps_id: bool) -> None:
+def reducers_keep_id(store: Store) -> bool:
+    """Whether the store's reducers never change ``id`` (then a state's ID is its item's)."""
+    return bool(getattr(store.reducers, "keeps_id", False))
+
+
+def remember_memo(store: Store, cache: StateCache, settings: bytes, keeps_id: bool) -> None:
     """Memorise the settings of a read whose settings follow from its SIT tree (``warm``)."""
     if store.memo is None or store.trust_fingerprint:
         return

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from git_sit.anchor import Anchor, Reuse
-from git_sit.bulk import Reader, entry_of, records_key, results
+from git_sit.bulk import Reader, entry_of, records_key, reducers_keep_id, remember_memo, results
 from git_sit.cachekey import snapshot_key, snapshot_settings
 from git_sit.errors import SitError
 from git_sit.layout import is_id
@@ -133,8 +133,12 @@ class CrossReader(Generic[V]):
         recorded = self._load(key) if key is not None and self.persistent else None
         if recorded is not None:
             known = dict(zip(recorded.items, recorded.keys, strict=True))
-            return self._column(name, store, recorded.items, known, {})
-        return self._read(name, store, settings, key)
+            column = self._column(name, store, recorded.items, known, {})
+        else:
+            column = self._read(name, store, settings, key)
+        if self.persistent and key is not None:  # the ref's snapshot is recorded: a warm read can find it
+            remember_memo(store, self.cache, settings, reducers_keep_id(store))
+        return column
 
     def _read(self, name: str, store: Store, settings: bytes, key: bytes | None) -> Column:
         """A ref without a snapshot: keep the keys the anchor proves, read the other items."""

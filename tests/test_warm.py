@@ -298,3 +298,11 @@ def test_a_complete_read_looks_its_modules_up_once(repo: pygit2.Repository, work
     assert calls == [".sit"]
     # The memo that read made serves the next one without the repository.
     assert items(workdir, "--rev", "main") == ((0, "".join(f"item-{n:03}\n" for n in range(5)), ""), False)
+
+
+def test_refs_that_status_read_are_served_warm(history: Path):
+    # status records each ref's snapshot and memo, as a complete items --rev does.
+    expected = {rev: uncached(history, "--rev", rev, "-q", "@") for rev in ("main", "other")}
+    assert sit(history, "status", "--refs", "main", "--refs", "other", "--no-tags").code == 0
+    for rev in ("main", "other"):
+        assert items(history, "--rev", rev, "-q", "@") == (expected[rev], False), rev
