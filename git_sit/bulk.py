@@ -277,7 +277,7 @@ def states(store: Store, jobs: int | None = None, field: str | None = None) -> I
         for result in results(store, store.item_ids(), jobs):
             yield value_of(result.state_json, field)
         return
-    settings = snapshot_settings(Reader(store).settings)
+    settings = revision_settings(store)
     key = snapshot_key(settings, root_key)
     keeps_id = reducers_keep_id(store)
     recorded = snapshot_of(cache, key)
@@ -305,6 +305,11 @@ def states(store: Store, jobs: int | None = None, field: str | None = None) -> I
     removed = [item for item in base_snapshot.items if item not in store.items()]
     cache.put_snapshot(key, settings, encode_delta(records, changed, removed), base_key)
     remember_memo(store, cache, settings, keeps_id)
+
+
+def revision_settings(store: Store) -> bytes:
+    """What a revision's snapshot and memo are filed under: ``items --rev`` and status share them."""
+    return snapshot_settings(Reader(store).settings)
 
 
 def reducers_keep_id(store: Store) -> bool:

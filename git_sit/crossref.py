@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from git_sit.anchor import Anchor, Reuse
-from git_sit.bulk import Reader, entry_of, records_key, reducers_keep_id, remember_memo, results
-from git_sit.cachekey import snapshot_key, snapshot_settings
+from git_sit.bulk import entry_of, records_key, reducers_keep_id, remember_memo, results, revision_settings
+from git_sit.cachekey import snapshot_key
 from git_sit.errors import SitError
 from git_sit.layout import is_id
 from git_sit.reduce import State
@@ -125,9 +125,7 @@ class CrossReader(Generic[V]):
         if only is not None:
             wanted = [item for item in store.items() if item in only]
             return self._column(name, store, wanted, {}, self._compute(store, wanted))
-        # Filed as ``bulk.states`` files them: a ref that status has read is a snapshot for
-        # ``items --rev`` too, and the other way round.
-        settings = snapshot_settings(Reader(store).settings)
+        settings = revision_settings(store)  # a ref status has read is a snapshot for items --rev
         root = store.layout.root.key
         key = snapshot_key(settings, root) if root is not None else None
         recorded = self._load(key) if key is not None and self.persistent else None
