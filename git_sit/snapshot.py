@@ -92,6 +92,9 @@ def links_text(links: tuple[int, ...] | None) -> str:
 
 def dirs_signature(dirs: list[ItemDir]) -> str:
     """The item directories' object IDs as one string."""
+    if len(dirs) == 1:  # nearly every item: without a generator (once per item of a comparison)
+        parent, node = dirs[0]
+        return f"{parent}:{node.key}"
     return " ".join(f"{parent}:{node.key}" for parent, node in dirs)
 
 
@@ -237,9 +240,8 @@ def reusable(base: Snapshot, items: dict[str, list[ItemDir]], changed: set[int]
     for item_id, dirs in items.items():
         i = index.get(item_id)
         if i is not None and (key := keys[i]) is not None:
-            signature = f"{dirs[0][0]}:{dirs[0][1].key}" if len(dirs) == 1 else dirs_signature(dirs)
             links = base_links[i]
-            if base_dirs[i] == signature and links != "-" and (
+            if base_dirs[i] == dirs_signature(dirs) and links != "-" and (
                     not touched or touched.isdisjoint(links.split())):
                 keep[item_id] = key
                 continue

@@ -63,7 +63,7 @@ class SitGroup(click.Group):
         except OSError as exc:
             if exc.errno not in _DISK_FULL:
                 raise
-            raise click.ClickException(f"cannot write: {exc.strerror}.") from None
+            raise click.ClickException(_cannot_write(exc)) from None
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         load_commands()
@@ -245,6 +245,10 @@ def main() -> None:
         _leave(_exit_status(exc.code))
 
 
+def _cannot_write(exc: OSError) -> str:
+    return f"cannot write: {exc.strerror}."
+
+
 def _open_standard_fds() -> None:
     """Put /dev/null on a closed descriptor 0, 1 or 2, as git does, and streams on them.
 
@@ -312,6 +316,6 @@ def _flush_output(status: int) -> int:
         return status or 141
     except OSError as exc:
         if status == 0:  # else the command has reported its own failure
-            click.echo(f"Error: cannot write: {exc.strerror}.", err=True)
+            click.echo(f"Error: {_cannot_write(exc)}", err=True)  # as click prints a ClickException
         return status or 1
     return status
