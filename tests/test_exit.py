@@ -76,6 +76,21 @@ def test_exit_handlers_run(populated):
     assert len(run.stdout.splitlines()) == 300
 
 
+@pytest.mark.parametrize(("args", "status"), [(["items", "--rev", "main", "-q", "summary"], 0),
+                                             (["items", "--rev", "no-such-rev"], 1)])
+def test_without_the_private_exit_hook_the_exit_is_the_usual_one(populated, args, status):
+    # atexit._run_exitfuncs is private CPython API: without it, handlers and statuses still hold.
+    code = ("import atexit, sys\ndel atexit._run_exitfuncs\n"
+            "atexit.register(lambda: print('handler ran', file=sys.stderr))\n"
+            "from git_sit.cli import main\nsys.argv[0] = 'git-sit'\nmain()\n")
+    run = subprocess.run([sys.executable, "-c", code, *args], cwd=populated, capture_output=True,
+                         text=True, check=False)
+    assert run.returncode == status, run.stderr
+    assert run.stderr.endswith("handler ran\n")
+    assert "Traceback" not in run.stderr
+    assert len(run.stdout.splitlines()) == (300 if status == 0 else 0)
+
+
 def test_what_one_run_wrote_is_read_by_the_next(populated):
     first = sit(populated, "items", "--rev", "main", "-q", "summary")
     assert Path(cache_path(str(populated / ".git")) + "-wal").exists()  # left as an interrupted run leaves it

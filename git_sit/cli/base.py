@@ -293,12 +293,14 @@ def _leave(status: int) -> NoReturn:
     interrupted process, which SQLite is built for: committed batches are in it, the
     next process reads them from it, and SQLite checkpoints it when it grows. Under a
     profiler or tracer (``python -m cProfile``, a debugger, coverage), which report
-    after the program returns, the exit is the usual one.
+    after the program returns, the exit is the usual one; so it is on a Python without
+    ``atexit._run_exitfuncs`` (private, though typeshed declares it).
     """
-    if sys.getprofile() is not None or sys.gettrace() is not None:
+    run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)
+    if sys.getprofile() is not None or sys.gettrace() is not None or run_exit_handlers is None:
         raise SystemExit(status)
     status = _flush_output(status)
-    atexit._run_exitfuncs()  # e.g. the cache's deferred batch (statecache)
+    run_exit_handlers()  # e.g. the cache's deferred batch (statecache)
     for stream in (sys.stdout, sys.stderr):
         if stream is not None:  # None: closed
             with contextlib.suppress(OSError, ValueError):
