@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -228,7 +228,6 @@ def results(store: Store, item_ids: Sequence[str], jobs: int | None = None) -> I
     transaction per ``reduce`` would make a caller reducing items one by one slow).
     """
     reader = Reader(store)
-    writer = Writer(store.cache, defer=len(item_ids) < BLOCK)
     jobs = default_jobs() if jobs is None else jobs
     size = block_size(len(item_ids), jobs)
     blocks = [item_ids[i:i + size] for i in range(0, len(item_ids), size)]
@@ -237,15 +236,27 @@ def results(store: Store, item_ids: Sequence[str], jobs: int | None = None) -> I
         produced = ordered_map(reader.block, blocks, jobs, bulk_mode)
     else:
         produced = (_in_process(reader, block) for block in blocks)
+    yield from replay(store, (result for block in produced for result in block), len(item_ids) < BLOCK)
+
+
+def compute(store: Store, item_ids: Sequence[str]) -> list[ItemResult]:
+    """Every item's result, computed in this process and not yet replayed (see ``replay``)."""
+    reader = Reader(store)
+    return [result for i in range(0, len(item_ids), BLOCK)
+            for result in _in_process(reader, item_ids[i:i + BLOCK])]
+
+
+def replay(store: Store, produced: Iterable[ItemResult], defer: bool = False) -> Iterator[ItemResult]:
+    """Results as ``results`` yields them: warnings replayed, errors raised, the cache filled."""
+    writer = Writer(store.cache, defer)
     try:
-        for block in produced:
-            for result in block:
-                for message in result.warnings:
-                    store.warn(message)
-                if result.error is not None:
-                    raise result.error
-                writer.add(result)
-                yield result
+        for result in produced:
+            for message in result.warnings:
+                store.warn(message)
+            if result.error is not None:
+                raise result.error
+            writer.add(result)
+            yield result
     finally:
         writer.flush()
 

@@ -2,11 +2,10 @@
 
 An item's state is fixed by its exact state key (``cachekey``: the settings, the item
 ID and the object IDs of the record directories its entries resolve to). Refs are
-read one after the other through ``bulk.results`` (the cache, forked workers), and
-what the command needs of each distinct state (a projection, e.g. status and
-summary) is kept once, by key, in a ``Table``. A ref leaves only a ``Column``: its
-item IDs and, per item, a slot in that table; its store (with its listing and git
-objects) is dropped once read.
+taken in order, and what the command needs of each distinct state (a projection,
+e.g. status and summary) is kept once, by key, in a ``columns.Table``. A ref leaves
+only a ``Column``: its item IDs and, per item, a slot in that table; its store (with
+its listing and git objects) is dropped once read.
 
 Most items are the same on most refs, and most refs need not be read item by item.
 A ref's snapshot in the cache gives every item's key at once. Otherwise the ref is
@@ -16,28 +15,41 @@ none of whose records differ between the two ``records/`` trees has the anchor's
 and likewise an item that is the same as on a ref compared before (``anchor``). Only
 the other items are read (in this process when they are few), and those whose key
 an earlier ref already had are found in the cache instead of being reduced again.
-Snapshots of the refs read are recorded as ``Store.states`` records them (complete,
-or as deltas against a complete one), so later commands find them. With
+Consecutive refs compared with a large anchor are compared and read in forked
+workers, a ref each, and replayed here in order (``CrossReader.columns``). Snapshots
+of the refs read are recorded as ``Store.states`` records them (complete, or as
+deltas against a complete one), so later commands find them. With
 ``--no-cache`` a temporary cache, removed at the end, stands in for the repository's
-(which is neither read nor written), so identical items are still reduced once.
+(which is neither read nor written), so identical items are still reduced once (in
+each process).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import os
-import tempfile
-from array import array
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from git_sit.anchor import Anchor, Reuse
-from git_sit.bulk import entry_of, records_key, reducers_keep_id, remember_memo, results, revision_settings
+from git_sit.bulk import (
+    ItemResult,
+    compute,
+    default_jobs,
+    entry_of,
+    records_key,
+    reducers_keep_id,
+    remember_memo,
+    replay,
+    results,
+    revision_settings,
+)
 from git_sit.cachekey import snapshot_key
+from git_sit.columns import Column, Table
 from git_sit.errors import SitError
 from git_sit.layout import is_id
+from git_sit.parallel import ordered_map
 from git_sit.reduce import State
 from git_sit.snapshot import (
     DELTA_LIMIT,
@@ -51,7 +63,6 @@ from git_sit.snapshot import (
     name_hash,
 )
 from git_sit.statecache import StateCache
-from git_sit.storage import bulk_mode
 from git_sit.store import Store, Warn
 
 V = TypeVar("V")
@@ -60,43 +71,35 @@ FETCH = 1024  # state keys per cache query
 # fast as two workers (most of the time goes to comparing the ref with the anchor), and
 # forked workers would each count this process's table and columns again.
 IN_PROCESS = 2048
-
-
-class Table(Generic[V]):
-    """What a command keeps of each distinct state (``project(state)``), by exact state key.
-
-    A state without a key (its item had problems or warnings) gets a slot of its own.
-    """
-
-    def __init__(self, project: Callable[[State], V]) -> None:
-        self.project = project
-        self.values: list[V] = []
-        self.keys: list[bytes | None] = []
-        self._slots: dict[bytes, int] = {}
-
-    def find(self, key: bytes) -> int | None:
-        """The slot of the state with this key, if it is in the table."""
-        return self._slots.get(key)
-
-    def add(self, key: bytes | None, state_json: str | bytes) -> int:
-        """The slot of a state (given as JSON), added unless its key is already there."""
-        if key is not None:
-            slot = self._slots.get(key)
-            if slot is not None:
-                return slot
-            self._slots[key] = len(self.values)
-        self.values.append(self.project(json.loads(state_json)))
-        self.keys.append(key)
-        return len(self.values) - 1
+# Refs compared with an anchor of at least this many items are compared and read in
+# forked workers, a ref each, when there are several in a row: one ref's comparison
+# and reading are mostly this process's work, and the refs are independent.
+FAN_OUT_ITEMS = 2048
 
 
 @dataclass(slots=True)
-class Column:
-    """One ref's item IDs (ascending) and the table slot of each item's state."""
+class Plan:
+    """A ref compared with its anchor: the keys it keeps, the items left to read, its items."""
 
-    name: str
-    items: list[str] = field(default_factory=list)
-    slots: array[int] = field(default_factory=lambda: array("i"))
+    anchor: Anchor | None
+    changed: set[int] | None  # the buckets that differ from the anchor's (None: not compared)
+    reuse: Reuse
+    items: list[str]  # ascending
+    records: str  # its records/ tree (``bulk.records_key``)
+
+    @property
+    def near(self) -> bool:
+        """Compared, and few enough items differ to keep a delta against the anchor."""
+        differing = len(self.reuse.others) + len(self.reuse.pending)
+        return self.changed is not None and differing <= int(DELTA_LIMIT * len(self.items))
+
+
+@dataclass(slots=True)
+class Compared:
+    """What a worker sends back for a ref: its plan (without the anchor) and the results read."""
+
+    plan: Plan
+    results: list[ItemResult]
 
 
 class CrossReader(Generic[V]):
@@ -118,6 +121,29 @@ class CrossReader(Generic[V]):
         fresh.warn = self.warn
         return fresh
 
+    def columns(self, refs: Sequence[tuple[str, Store | None]], only: Collection[str] | None = None
+                ) -> list[Column]:
+        """Every ref's column (stores prepared), in order, as ``column`` gives each.
+
+        Consecutive refs that will be compared with a large anchor are compared and read
+        in forked workers, a ref each (``_fan_out``); the rest, one by one here.
+        """
+        if only is not None:
+            return [self.column(name, store, only) for name, store in refs]
+        columns: list[Column] = []
+        batch: list[tuple[str, Store, bytes, bytes]] = []
+        for name, store in refs:
+            ready = self._comparable(store) if store is not None else None
+            if ready is not None:
+                assert store is not None
+                batch.append((name, store, *ready))
+                continue
+            columns.extend(self._fan_out(batch))
+            batch = []
+            columns.append(self.column(name, store))
+        columns.extend(self._fan_out(batch))
+        return columns
+
     def column(self, name: str, store: Store | None, only: Collection[str] | None = None) -> Column:
         """A ref's column (``store``: prepared; ``only``: just these items, without snapshots)."""
         if store is None:
@@ -134,40 +160,107 @@ class CrossReader(Generic[V]):
             column = self._column(name, store, recorded.items, known, {})
         else:
             column = self._read(name, store, settings, key)
+        self._remember_memo(store, settings, key)
+        return column
+
+    def _remember_memo(self, store: Store, settings: bytes, key: bytes | None) -> None:
         if self.persistent and key is not None:  # the ref's snapshot is recorded: a warm read can find it
             remember_memo(store, self.cache, settings, reducers_keep_id(store))
-        return column
 
     def _read(self, name: str, store: Store, settings: bytes, key: bytes | None) -> Column:
         """A ref without a snapshot: keep the keys the anchor proves, read the other items."""
+        plan = self._plan(store, self._anchor(settings))
+        pending = plan.reuse.pending
+        jobs = 1 if plan.anchor is not None and len(pending) <= IN_PROCESS else store.jobs
+        return self._finish(name, store, settings, key, plan, results(store, pending, jobs))
+
+    def _plan(self, store: Store, anchor: Anchor | None) -> Plan:
+        """Compare the ref with the anchor (if any, and if close enough to it)."""
         items = store.items()
-        limit = int(DELTA_LIMIT * len(items))
-        anchor = self._anchor(settings)
-        changed = self._changed(store, anchor, limit) if anchor is not None else None
+        changed = self._changed(store, anchor, int(DELTA_LIMIT * len(items))) if anchor is not None else None
         if anchor is not None and changed is not None:
             reuse = anchor.reuse(items, changed)
         else:
             reuse = Reuse({}, {}, list(items))
+        return Plan(anchor, changed, reuse, list(items), records_key(store))
+
+    def _finish(self, name: str, store: Store, settings: bytes, key: bytes | None, plan: Plan,
+                produced: Iterable[ItemResult]) -> Column:
+        """The ref's column from its plan and the results of its pending items; its snapshot recorded."""
+        anchor, changed, reuse = plan.anchor, plan.changed, plan.reuse
         entries = dict(reuse.others)
         computed: dict[str, int] = {}
-        jobs = 1 if anchor is not None and len(reuse.pending) <= IN_PROCESS else store.jobs
-        for result in results(store, reuse.pending, jobs):
+        for result in produced:
             computed[result.item_id] = self.table.add(result.key, result.state_json)
             entries[result.item_id] = entry_of(result)
         known: dict[str, bytes | None] = dict(reuse.keep)
         known.update((item, entry.key) for item, entry in reuse.others.items())
-        column = self._column(name, store, items, known, computed)
-        if anchor is None or changed is None or len(entries) > limit or (
-                self.persistent and anchor.stored is None):
-            complete = Snapshot.of(records_key(store), _complete(items, entries, anchor))
+        column = self._column(name, store, plan.items, known, computed)
+        if anchor is None or changed is None or not plan.near or (self.persistent and anchor.stored is None):
+            complete = Snapshot.of(plan.records, _complete(plan.items, entries, anchor))
             self._anchors[settings] = self._store_complete(key, settings, complete)
             return column
         anchor.remember((entries[item] for item in reuse.pending), changed)
         if self.persistent and key is not None and anchor.stored is not None:
-            removed = [item for item in anchor.snapshot.items if item not in items]
-            delta = encode_delta(records_key(store), list(entries.values()), removed)
+            present = set(plan.items)
+            removed = [item for item in anchor.snapshot.items if item not in present]
+            delta = encode_delta(plan.records, list(entries.values()), removed)
             self.cache.put_snapshot(key, settings, delta, anchor.stored)
         return column
+
+    # --- several refs at once ---
+
+    def _comparable(self, store: Store) -> tuple[bytes, bytes] | None:
+        """``(settings, snapshot key)`` if the ref would be compared with a large anchor now."""
+        root = store.layout.root.key
+        if root is None or (store.jobs or default_jobs()) < 2 or store.record_filter is not None:
+            return None  # a trust filter's explanations are printed as they come: kept in ref order
+        settings = revision_settings(store)
+        anchor = self._anchors.get(settings)
+        key = snapshot_key(settings, root)
+        if anchor is None or len(anchor.snapshot.items) < FAN_OUT_ITEMS:
+            return None
+        if self.persistent and (anchor.stored is None or self.cache.has_snapshot(key)):
+            return None  # a recorded snapshot is read here; without a stored anchor, no delta
+        return settings, key
+
+    def _fan_out(self, batch: Sequence[tuple[str, Store, bytes, bytes]]) -> list[Column]:
+        """The columns of refs to compare with their anchors, compared and read by forked workers.
+
+        A worker sends back each ref's plan and results, which are replayed here in ref
+        order, as ``_read`` would: warnings, errors, the cache, the table, snapshots. A ref
+        too far from the anchor, or with more than ``IN_PROCESS`` items to read, comes back
+        without a plan and is read here at its turn.
+        """
+        if len(batch) < 2:
+            return [self.column(name, store) for name, store, _, _ in batch]
+        anchors = [self._anchors[settings] for _, _, settings, _ in batch]
+        jobs = min(len(batch), batch[0][1].jobs or default_jobs())
+        columns = []
+        with contextlib.closing(ordered_map(self._compare, list(batch), jobs)) as produced:
+            for (name, store, settings, key), anchor, compared in zip(batch, anchors, produced, strict=True):
+                if compared is None:
+                    columns.append(self._read(name, store, settings, key))
+                else:
+                    compared.plan.anchor = anchor
+                    replayed = replay(store, compared.results)
+                    columns.append(self._finish(name, store, settings, key, compared.plan, replayed))
+                self._remember_memo(store, settings, key)
+        return columns
+
+    def _compare(self, ref: tuple[str, Store, bytes, bytes]) -> Compared | None:  # in a worker
+        """A ref's plan against its anchor and its pending items' results (``None``: too far)."""
+        _, store, settings, _ = ref
+        anchor = self._anchors[settings]
+        assert anchor is not None, "only refs with an anchor are fanned out"
+        plan = self._plan(store, anchor)
+        reuse = plan.reuse
+        if plan.changed is None or not plan.near or len(reuse.pending) > IN_PROCESS:
+            return None  # read in the parent: as the anchor it makes, or streamed from workers
+        found = compute(store, reuse.pending)
+        anchor.remember((entry_of(result) for result in found if result.error is None), plan.changed)
+        plan.anchor = None  # the worker's copy stays here: the parent has its own
+        return Compared(plan, found)
 
     def _compute(self, store: Store, items: Sequence[str]) -> dict[str, int]:
         return {r.item_id: self.table.add(r.key, r.state_json) for r in results(store, items, store.jobs)}
@@ -291,63 +384,3 @@ def _complete(items: Collection[str], entries: dict[str, Entry], anchor: Anchor 
             assert anchor is not None, "an item neither read nor kept"
             entry = anchor.entry(item)
         yield entry
-
-
-def _once(warn: Warn) -> Warn:
-    """``warn``, saying each message only once (the same record is read on many refs)."""
-    seen: set[str] = set()
-
-    def once(message: str) -> None:
-        if message not in seen:
-            seen.add(message)
-            warn(message)
-
-    return once
-
-
-@contextlib.contextmanager
-def cross_reader(stores: Sequence[Store | None], project: Callable[[State], V], warn: Warn
-                 ) -> Iterator[CrossReader[V]]:
-    """A reader over the stores' cache or, with ``--no-cache``, a temporary one removed at the end."""
-    # Every ref's trees are read once or twice: libgit2's object cache would only grow.
-    bulk_mode(True)
-    try:
-        with _shared_cache(stores, warn) as (cache, persistent):
-            yield CrossReader(Table(project), cache, persistent, _once(warn))
-    finally:
-        bulk_mode(False)
-
-
-@contextlib.contextmanager
-def _shared_cache(stores: Sequence[Store | None], warn: Warn) -> Iterator[tuple[StateCache, bool]]:
-    cache = next((s.cache for s in stores if s is not None and s.cache is not None), None)
-    if cache is not None:
-        try:
-            yield cache, True
-        finally:
-            cache.flush()  # what one-by-one reads deferred: for the next command to find
-        return
-    with tempfile.TemporaryDirectory(prefix="git-sit-") as directory:
-        temporary = StateCache(os.path.join(directory, "states.sqlite"), warn)
-        temporary.states([])  # create it now, not in every forked worker at once
-        try:
-            yield temporary, False
-        finally:
-            temporary.flush()  # nothing left to write at exit, into a directory that is gone
-            temporary.clear()
-
-
-def rows(columns: Sequence[Column]) -> Iterator[tuple[str, list[int | None]]]:
-    """Every item of any column, ascending, with its slot in each column (``None``: absent)."""
-    union = sorted(set().union(*(column.items for column in columns)))
-    at = [0] * len(columns)
-    for item in union:
-        row: list[int | None] = []
-        for i, column in enumerate(columns):
-            position = at[i]
-            if position < len(column.items) and column.items[position] == item:
-                row.append(column.slots[position])
-                at[i] = position + 1
-            else:
-                row.append(None)
-        yield item, row

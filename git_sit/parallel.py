@@ -22,7 +22,7 @@ import struct
 import sys
 import traceback
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from typing import TypeVar
 
 from git_sit.errors import SitError
@@ -41,7 +41,7 @@ class WorkerFailed(Exception):
 def ordered_map(
     work: Callable[[T], R], blocks: Sequence[T], jobs: int,
     on_start: Callable[[], None] | None = None,
-) -> Iterator[R]:
+) -> Generator[R, None, None]:
     """``work(block)`` for every block, computed by ``jobs`` forked children, in order."""
     jobs = max(1, min(jobs, len(blocks)))
     for stream in (sys.stdout, sys.stderr):  # so that no child starts with a copy of what is buffered

@@ -3,26 +3,32 @@
 One git repository is discovered, its refs are listed, and each ref's root tree
 is opened as a ``Store`` (found from the current directory as ``--rev`` would find
 it); a ref without a SIT repository simply has no items. The refs' items are read
-with ``crossref``: one ref at a time, each distinct item content (exact state key)
-reduced at most once, keeping only what the command shows of each state.
+with ``crossref``: ref by ref (several at once in forked workers), each distinct item
+content (exact state key) reduced at most once per process, keeping only what the
+command shows of each state.
 ``diff`` compares two revisions' state keys and reads full states only for the
 items whose keys differ.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import os
+import tempfile
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
 from git_sit.bulk import Reader
-from git_sit.crossref import cross_reader, rows
+from git_sit.columns import Table, rows
+from git_sit.crossref import CrossReader
 from git_sit.errors import SitError
 from git_sit.locate import Options, has_sit, locate_in, store_of
 from git_sit.reduce import ReducerSet, State
+from git_sit.statecache import StateCache
 from git_sit.status import Change, change_of
-from git_sit.storage import GitRef, GitRepo, RefKind, current_branch, list_refs
+from git_sit.storage import GitRef, GitRepo, RefKind, bulk_mode, current_branch, list_refs
 from git_sit.store import Store, Warn
 from git_sit.view import Node
 
@@ -92,6 +98,50 @@ class RefReader:
         return self.tree_store(self.repo.root_tree(rev), rev)
 
 
+def _once(warn: Warn) -> Warn:
+    """``warn``, saying each message only once (the same record is read on many refs)."""
+    seen: set[str] = set()
+
+    def once(message: str) -> None:
+        if message not in seen:
+            seen.add(message)
+            warn(message)
+
+    return once
+
+
+@contextlib.contextmanager
+def cross_reader(stores: Sequence[Store | None], project: Callable[[State], V], warn: Warn
+                 ) -> Iterator[CrossReader[V]]:
+    """A reader over the stores' cache or, with ``--no-cache``, a temporary one removed at the end."""
+    # Every ref's trees are read once or twice: libgit2's object cache would only grow.
+    bulk_mode(True)
+    try:
+        with _shared_cache(stores, warn) as (cache, persistent):
+            yield CrossReader(Table(project), cache, persistent, _once(warn))
+    finally:
+        bulk_mode(False)
+
+
+@contextlib.contextmanager
+def _shared_cache(stores: Sequence[Store | None], warn: Warn) -> Iterator[tuple[StateCache, bool]]:
+    cache = next((s.cache for s in stores if s is not None and s.cache is not None), None)
+    if cache is not None:
+        try:
+            yield cache, True
+        finally:
+            cache.flush()  # what one-by-one reads deferred: for the next command to find
+        return
+    with tempfile.TemporaryDirectory(prefix="git-sit-") as directory:
+        temporary = StateCache(os.path.join(directory, "states.sqlite"), warn)
+        temporary.states([])  # create it now, not in every forked worker at once
+        try:
+            yield temporary, False
+        finally:
+            temporary.flush()  # nothing left to write at exit, into a directory that is gone
+            temporary.clear()
+
+
 def matching_items(ref_stores: Iterable[RefStore], texts: Collection[str]) -> list[str]:
     """The item IDs on any of the refs that start with one of ``texts``, sorted.
 
@@ -112,13 +162,12 @@ def ref_states(
 ) -> Iterator[tuple[str, dict[str, V | None]]]:
     """Every item (or only these), ascending, with ``project(state)`` on each ref (``None``: absent).
 
-    Refs are read one at a time; each distinct item content is reduced at most once.
+    Refs are taken in order (``CrossReader.columns``); each distinct item content is reduced
+    at most once in each process.
     """
     with cross_reader([rs.store for rs in ref_stores], project, warn) as cross:
-        columns = [
-            cross.column(rs.name, cross.prepare(rs.store) if rs.store is not None else None, only)
-            for rs in ref_stores
-        ]
+        columns = cross.columns(
+            [(rs.name, cross.prepare(rs.store) if rs.store is not None else None) for rs in ref_stores], only)
         values = cross.table.values
         for item, slots in rows(columns):
             yield item, {

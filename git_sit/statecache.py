@@ -236,6 +236,17 @@ class StateCache:
         self._touch(key)
         return payload, row[1]
 
+    def has_snapshot(self, key: bytes) -> bool:
+        """Whether a snapshot is recorded under ``key`` (without reading it)."""
+        conn = self._db()
+        if conn is None:
+            return False
+        try:
+            return conn.execute("SELECT 1 FROM snapshots WHERE key=?", (key,)).fetchone() is not None
+        except sqlite3.Error as exc:
+            self._failed(exc)
+            return False
+
     def latest_full(self, settings: bytes) -> tuple[bytes, bytes] | None:
         """The most recently used complete snapshot made with these settings: key, payload."""
         conn = self._db()

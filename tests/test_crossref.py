@@ -14,8 +14,11 @@ from typing import Any
 import pygit2
 import pytest
 
+from git_sit import crossref, parallel
 from git_sit.anchor import Anchor
-from git_sit.crossref import Column, Table, rows
+from git_sit.bulk import revision_settings
+from git_sit.cachekey import snapshot_key
+from git_sit.columns import Column, Table, rows
 from git_sit.layout import is_id
 from git_sit.locate import Options
 from git_sit.record import compute_id, split_path
@@ -226,3 +229,59 @@ def test_status_after_items_starts_from_its_snapshot(repo):
     found = dict(ref_states(stores, lambda state: state, reader.options.warn))
     assert found == expected
     assert sorted(calls) == sorted([ITEMS[1], ITEMS[2]])  # only what differs from main
+
+
+# --- refs compared and read by forked workers ---
+
+def _more_history(repo: pygit2.Repository) -> None:
+    """``_history``, plus a ref with a record that does not match its ID and one far from main."""
+    _history(repo)
+    base = {item: [rec(n, "SummaryChanged")] for n, item in enumerate(ITEMS)}
+    main = repo.revparse_single("main").id
+    files, ids = sit_tree_files({ITEMS[3]: [*base[ITEMS[3]], rec(43, prev=base[ITEMS[3]][0])]})
+    tampered = {path: (b"not what was recorded" if path.endswith("/text") and ids[ITEMS[3]][1] in path else data)
+                for path, data in files.items()}
+    commit_files(repo, tampered, ref="e-tampered-3", parents=[main])
+    far = {item: [*base[item], rec(50 + n, prev=base[item][0])] for n, item in enumerate(ITEMS[:10])}
+    commit_files(repo, sit_tree_files(far)[0], ref="f-far-from-main", parents=[main])
+    repo.set_head("refs/heads/main")
+
+
+def _read_all_refs(reader: RefReader) -> tuple[dict[str, dict[str, State | None]], list[str]]:
+    warnings: list[str] = []
+    stores = reader.ref_stores(reader.refs([RefKind.BRANCH]))
+    return dict(ref_states(stores, lambda state: state, warnings.append)), warnings
+
+
+@pytest.mark.parametrize("cache", [True, False])
+def test_refs_fanned_out_to_workers_read_as_one_by_one(repo, monkeypatch, cache):
+    _more_history(repo)
+    assert repo.workdir is not None
+    monkeypatch.setenv("GIT_SIT_JOBS", "2")
+    one_by_one = RefReader(GitRepo(repo), repo.workdir, Options(cache=False))
+    expected = _oracle(one_by_one)
+    monkeypatch.setattr(crossref, "FAN_OUT_ITEMS", 10**9)  # never: every ref in this process
+    sequential, sequential_warnings = _read_all_refs(one_by_one)
+    assert sequential == expected
+    assert any("does not match its ID" in message for message in sequential_warnings)
+    fanned: list[int] = []
+
+    def spy(work, blocks, jobs, *args):
+        fanned.append(len(blocks))
+        return parallel.ordered_map(work, blocks, jobs, *args)
+
+    monkeypatch.setattr(crossref, "FAN_OUT_ITEMS", 1)
+    monkeypatch.setattr(crossref, "ordered_map", spy)
+    reader = RefReader(GitRepo(repo), repo.workdir, Options(cache=cache))
+    found, warnings = _read_all_refs(reader)
+    # Every ref after the first (the anchor) in one batch; the far one is read here.
+    assert fanned == [len(sequential[ITEMS[0]]) - 1]
+    assert found == expected
+    assert warnings == sequential_warnings
+    if cache:  # each ref's snapshot is recorded, as one by one: a read of it is warm and the same
+        for rs in reader.ref_stores(reader.refs([RefKind.BRANCH])):
+            assert rs.store is not None and rs.store.cache is not None
+            key = snapshot_key(revision_settings(rs.store), rs.store.layout.root.key)
+            assert rs.store.cache.has_snapshot(key), rs.name
+            assert {s["id"]: s for s in rs.store.states()} == {
+                item: per_ref[rs.name] for item, per_ref in expected.items() if per_ref[rs.name] is not None}
