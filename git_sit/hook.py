@@ -3,7 +3,8 @@
 ``parse_updates`` reads git's ``<old> <new> <ref>`` lines; ``judge_push`` applies
 the ref rules (allowed patterns, no deletions, no force pushes), finds the new
 commits, and accepts each one only if some parent makes every difference an
-allowed addition (``inbox.check_commit``); ``report`` turns findings into at
+allowed addition (``inbox.check_commit``) and the ref's new tip keeps every file
+of its old one (``inbox.check_tip``); ``report`` turns findings into at
 most 50 lines plus a count. ``pre_receive`` and ``post_receive`` are what the
 installed hooks run: the first rejects with exit status 1, the second forwards
 accepted refs to ``sit.inbox.forward`` and never fails the push. With
@@ -24,7 +25,7 @@ from typing import TextIO
 
 from git_sit import gpg
 from git_sit.errors import InvalidConfig, SitError
-from git_sit.inbox import Change, Verdict, Violation, check_commit
+from git_sit.inbox import Change, Verdict, Violation, check_commit, check_tip
 from git_sit.inboxconfig import KEYS, PREFIX, Settings, keyring_path, parse_settings
 from git_sit.signature import Check, Verify
 from git_sit.signing import gpg_program
@@ -117,7 +118,17 @@ class Inbox:
             problems = self._check_history(update)
         if problems:
             return [Finding(update.ref, short, v) for v in problems]
-        return self.judge_commits(update.ref, self.repo.new_commits(update.new, tips))
+        findings = self.judge_commits(update.ref, self.repo.new_commits(update.new, tips))
+        if findings:
+            return findings  # the tip is only a backstop: these say what is wrong first
+        return [Finding(update.ref, short, v) for v in self._check_tip(update)]
+
+    def _check_tip(self, update: RefUpdate) -> list[Violation]:
+        """Rule 1, completed: the new tip keeps every file of the old one (``check_tip``)."""
+        if update.is_create or update.old == update.new:
+            return []
+        pair = (update.old, update.new)
+        return check_tip(self.repo.changes([pair])[pair], self.settings.rules.sit_paths)
 
     def _check_history(self, update: RefUpdate) -> list[Violation]:
         kind = self.repo.kind(update.new)

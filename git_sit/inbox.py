@@ -376,6 +376,28 @@ class _Judge:
         return compute_id([(normalise_name(n), self.commit.read(e)) for n, e in files], hasher) == record_id
 
 
+def check_tip(changes: Iterable[Change], sit_paths: Iterable[str]) -> list[Violation]:
+    """What a ref's new tip does to the files of its old tip: it may only add records and links.
+
+    Every new commit is also judged against a parent (``check_commit``), but a merge is
+    judged against one parent only: one whose tree is an older commit's (say the root)
+    would pass, and drop from the branch everything added since, as a force push would.
+    """
+    paths = list(sit_paths)
+    found = []
+    for change in changes:
+        if change.old is not None:
+            what = "deleted" if change.new is None else "changed"
+            found.append(Violation(change.path, f"{what} by the push compared with the branch's old tip; "
+                                                "a merge may not drop or change what the branch had"))
+            continue
+        located = repo_of(change.path, paths)
+        if located is None or located[1][0] not in ("records", "items"):
+            found.append(Violation(change.path, "added by the push but outside the SIT repositories' "
+                                                "records/ and items/ (brought in by a merge)"))
+    return found
+
+
 def check_commit(parent: Snapshot, commit: Snapshot, changes: Iterable[Change],
                  rules: Rules = Rules(), verify: Verify | None = None) -> Verdict:
     """Judge every difference between a parent's tree and a commit's tree (§8.3 rule 4).

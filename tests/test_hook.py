@@ -198,6 +198,40 @@ def test_an_evil_merge_is_rejected(inbox, tmp_path):
     assert len(remote_lines(run)) == 1
 
 
+@pytest.mark.parametrize("older", ["root", "ancestor"])
+def test_a_merge_that_takes_an_older_tree_is_rejected(inbox, older):
+    # Both parents are commits the server has, and the merge's tree is the second one's:
+    # judged against that parent it adds nothing, but it would drop records from main.
+    first = inbox.add_record(record_files(types=["Commented"], text="first\n"))
+    inbox.add_record(record_files(types=["Commented"], text="second\n"))
+    assert inbox.push("origin", "HEAD:main").code == 0
+    before = inbox.refs()
+    old = git(inbox.work, "rev-list", "--max-parents=0", "HEAD").strip() if older == "root" else "HEAD~1"
+    merge = git(inbox.work, "commit-tree", "-p", "HEAD", "-p", old, "-m", "merge", f"{old}^{{tree}}").strip()
+    run = inbox.push("origin", f"{merge}:refs/heads/main")
+    dropped = r".sit/records/\S+: deleted by the push compared with the branch's old tip; .*"
+    assert_rejected(inbox, before, run, rf"refs/heads/main {SHORT}: {dropped}")
+    lines = remote_lines(run)
+    assert all(first not in line for line in lines) == (older == "ancestor")  # the root drops both
+    if older == "root":
+        assert any(re.fullmatch(rf"refs/heads/main {SHORT}: README: deleted by the push.*", line)
+                   for line in lines) is False  # README is in the root's tree too: unchanged
+
+
+def test_a_merge_may_not_bring_in_files_outside_the_records(inbox):
+    # A branch the server already has (here made before the inbox judged it) with a stray file.
+    server = pygit2.Repository(str(inbox.server))
+    main = server.references["refs/heads/main"].peel(pygit2.Commit)
+    stray = commit_files(server, {"docs/guide.md": b"a guide\n"}, ref="refs/heads/docs", parents=[main.id])
+    git(inbox.work, "fetch", "-q", "origin")
+    before = inbox.refs()
+    tree = git(inbox.work, "rev-parse", f"{stray}^{{tree}}").strip()
+    merge = git(inbox.work, "commit-tree", "-p", "origin/main", "-p", str(stray), "-m", "merge", tree).strip()
+    run = inbox.push("origin", f"{merge}:refs/heads/main")
+    assert_rejected(inbox, before, run, rf"refs/heads/main {SHORT}: docs/guide.md: added by the push but "
+                                        r"outside the SIT repositories' records/ and items/ .*")
+
+
 def test_push_to_new_branches(inbox):
     before = inbox.head()
     assert inbox.push("origin", "HEAD:refs/heads/same-commit").code == 0

@@ -20,6 +20,7 @@ from git_sit.inbox import (
     Rules,
     Violation,
     check_commit,
+    check_tip,
     repo_of,
 )
 from git_sit.record import compute_id, split_path
@@ -344,3 +345,26 @@ def test_repo_of_matches_by_components_longest_first(path, expected):
 def test_violation_prints_undecodable_names():
     assert str(Violation("a/caf\udce9", "bad")) == "a/caf\ufffd: bad"
     assert str(Violation("", "whole ref")) == "whole ref"
+
+
+# --- the new tip against the old (check_tip) ---
+
+_FILE = Entry(0o100644, "1" * 40)
+_OTHER = Entry(0o100644, "2" * 40)
+
+
+@pytest.mark.parametrize(("path", "old", "new", "reason"), [
+    (".sit/records/AB/CD/ABCD/text", None, _FILE, None),  # records and links may be added
+    (".sit/items/x/ABCD", None, _FILE, None),
+    ("sub/.sit/items/x/ABCD", None, _FILE, None),  # inside another configured repository
+    (".sit/records/AB/CD/ABCD/text", _FILE, None, "deleted by the push"),
+    ("README", _FILE, _OTHER, "changed by the push"),
+    (".sit/config.json", _FILE, Entry(0o100755, "1" * 40), "changed by the push"),
+    ("docs/guide.md", None, _FILE, "outside the SIT repositories"),
+    (".sit/modules/x", None, _FILE, "outside the SIT repositories"),
+    (".sitx/items/x/ABCD", None, _FILE, "outside the SIT repositories"),
+])
+def test_check_tip(path, old, new, reason):
+    found = check_tip([Change(path, old, new)], [".sit", "sub/.sit"])
+    assert [v.path for v in found] == ([path] if reason else [])
+    assert all(reason in v.reason for v in found)
