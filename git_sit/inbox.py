@@ -43,6 +43,11 @@ MODE_EXECUTABLE = 0o100755
 MODE_SYMLINK = 0o120000
 MODE_SUBMODULE = 0o160000
 
+# The empty tree's object ID (SHA-1 and SHA-256): git keeps an empty directory that way.
+EMPTY_TREES = frozenset({"4b825dc642cb6eb9a060e54bf8d69288fbee4904",
+                         "6ef19b41225c5369f1c104d45d8d85efa9b057b53b14b4b9b939dd74decc5321"})
+EMPTY_DIRECTORY = "an empty directory; git keeps it, but it holds no record files"
+
 UUID_PATTERN = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 DEFAULT_MAX_BLOB = 10 * 1024 * 1024
 DEFAULT_MAX_RECORDS = 10_000
@@ -195,7 +200,14 @@ class _Judge:
             return None
 
     def change(self, change: Change) -> None:
-        """Classify one difference."""
+        """Classify one difference (directories are judged by the files in them)."""
+        files = file_change(change)
+        if isinstance(files, str):
+            self.flag(change.path, files)
+        elif files is not None:
+            self._file_change(files)
+
+    def _file_change(self, change: Change) -> None:
         path, old, new = change.path, change.old, change.new
         if old is not None:
             if new is None:
@@ -376,6 +388,27 @@ class _Judge:
         return compute_id([(normalise_name(n), self.commit.read(e)) for n, e in files], hasher) == record_id
 
 
+def file_change(change: Change) -> Change | str | None:
+    """A difference as one between files: the change itself, a violation, or ``None`` (nothing).
+
+    Tree diffs list the directories on a changed path too (``diff-tree -t``): without
+    them an added empty directory, which no file shows, would go unseen. A directory is
+    judged by the files in it, listed separately; only an added empty one, and a file
+    that a directory replaces (or replaces one), matter here.
+    """
+    old, new = change.old, change.new
+    old_tree = old is not None and old.mode == MODE_TREE
+    new_tree = new is not None and new.mode == MODE_TREE
+    if not (old_tree or new_tree):
+        return change
+    if new_tree:
+        assert new is not None
+        if old is None:
+            return EMPTY_DIRECTORY if new.oid in EMPTY_TREES else None
+        return None if old_tree else Change(change.path, old, None)  # a file became a directory
+    return Change(change.path, None, new) if new is not None else None  # a directory became a file
+
+
 def check_tip(changes: Iterable[Change], sit_paths: Iterable[str]) -> list[Violation]:
     """What a ref's new tip does to the files of its old tip: it may only add records and links.
 
@@ -385,7 +418,13 @@ def check_tip(changes: Iterable[Change], sit_paths: Iterable[str]) -> list[Viola
     """
     paths = list(sit_paths)
     found = []
-    for change in changes:
+    for listed in changes:
+        change = file_change(listed)
+        if isinstance(change, str):
+            found.append(Violation(listed.path, change))
+            continue
+        if change is None:
+            continue
         if change.old is not None:
             what = "deleted" if change.new is None else "changed"
             found.append(Violation(change.path, f"{what} by the push compared with the branch's old tip; "

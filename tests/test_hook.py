@@ -232,6 +232,58 @@ def test_a_merge_may_not_bring_in_files_outside_the_records(inbox):
                                         r"outside the SIT repositories' records/ and items/ .*")
 
 
+def _commit_tree_with(inbox: Inbox, *entries: str) -> str:
+    """A commit on the work tree's HEAD whose tree adds ``entries`` (``mktree`` lines, ``{empty}``
+    standing for the empty tree), made with git's plumbing as a client could."""
+    empty = git(inbox.work, "hash-object", "-t", "tree", "-w", "/dev/null").strip()
+
+    def with_entries(tree: str, lines: list[tuple[str, str]]) -> str:
+        here = [line for name, line in lines if "/" not in name]
+        below: dict[str, list[tuple[str, str]]] = {}
+        for name, line in lines:
+            if "/" in name:
+                head, rest = name.split("/", 1)
+                below.setdefault(head, []).append((rest, line.replace(name, rest)))
+        listing = git(inbox.work, "ls-tree", tree).splitlines() if tree else []
+        kept = [entry for entry in listing if entry.split("\t", 1)[1] not in below]
+        for head, nested in below.items():
+            old = next((e.split()[2] for e in listing if e.split("\t", 1)[1] == head), "")
+            kept.append(f"040000 tree {with_entries(old, nested)}\t{head}")
+        return git(inbox.work, "mktree", input="\n".join([*kept, *here]) + "\n").strip()
+
+    lines = [(entry.split("\t", 1)[1], entry.format(empty=empty)) for entry in entries]
+    tree = with_entries(git(inbox.work, "rev-parse", "HEAD^{tree}").strip(), lines)
+    return git(inbox.work, "commit-tree", "-p", "HEAD", "-m", "empty directories", tree).strip()
+
+
+EMPTY_RECORD_ID = compute_id([])  # a record without files
+
+
+@pytest.mark.parametrize(("entries", "path"), [
+    (["040000 tree {empty}\tjunk"], "junk"),
+    ([f"040000 tree {{empty}}\t.sit/items/{NEW_ITEM}"], f".sit/items/{NEW_ITEM}"),
+    ([f"040000 tree {{empty}}\t.sit/records/{split_path(EMPTY_RECORD_ID)}"],
+     f".sit/records/{split_path(EMPTY_RECORD_ID)}"),
+])
+def test_an_empty_directory_is_rejected(inbox, entries, path):
+    # An empty record directory would block that record's path; a link to the empty
+    # record's ID would make a record with no type.
+    commit = _commit_tree_with(inbox, *entries)
+    before = inbox.refs()
+    run = inbox.push("origin", f"{commit}:refs/heads/main")
+    assert_rejected(inbox, before, run, rf"refs/heads/main {SHORT}: {re.escape(path)}: an empty directory; .*")
+
+
+def test_a_tree_git_would_not_check_out_is_rejected_by_git(inbox):
+    # install sets receive.fsckObjects: a ".git" entry never reaches the hook.
+    assert git(inbox.server, "config", "receive.fsckObjects").strip() == "true"
+    commit = _commit_tree_with(inbox, "040000 tree {empty}\t.git")
+    before = inbox.refs()
+    run = inbox.push("origin", f"{commit}:refs/heads/main")
+    assert run.code != 0 and "hasDotgit" in run.err, run.err
+    assert inbox.refs() == before
+
+
 def test_push_to_new_branches(inbox):
     before = inbox.head()
     assert inbox.push("origin", "HEAD:refs/heads/same-commit").code == 0

@@ -21,6 +21,7 @@ from git_sit.inbox import (
     Violation,
     check_commit,
     check_tip,
+    file_change,
     repo_of,
 )
 from git_sit.record import compute_id, split_path
@@ -368,3 +369,21 @@ def test_check_tip(path, old, new, reason):
     found = check_tip([Change(path, old, new)], [".sit", "sub/.sit"])
     assert [v.path for v in found] == ([path] if reason else [])
     assert all(reason in v.reason for v in found)
+
+
+_TREE = Entry(MODE_TREE, "3" * 40)
+_EMPTY_TREE = Entry(MODE_TREE, "4b825dc642cb6eb9a060e54bf8d69288fbee4904")
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    (_FILE, _OTHER, Change("p", _FILE, _OTHER)),  # files are judged as they are
+    (None, _FILE, Change("p", None, _FILE)),
+    (_TREE, Entry(MODE_TREE, "5" * 40), None),  # a directory is judged by its files
+    (None, _TREE, None),
+    (_TREE, None, None),
+    (None, _EMPTY_TREE, "an empty directory; git keeps it, but it holds no record files"),
+    (_FILE, _TREE, Change("p", _FILE, None)),  # a file a directory replaces is gone
+    (_TREE, _FILE, Change("p", None, _FILE)),  # a file that replaces a directory is new
+])
+def test_file_change(old, new, expected):
+    assert file_change(Change("p", old, new)) == expected

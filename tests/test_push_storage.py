@@ -49,7 +49,10 @@ def test_changes_for_every_kind_of_difference(bare):
     assert found[(c2, empty)] == [] and found[(c2, c2)] == []
     contents = {"old": b"old", "new": b"new", "x": b"x", "m": b"m", "d": b"d", "l": b"a/keep", "e": b""}
     ids = {name: blob_id(bare, data) for name, data in contents.items()}
-    assert sorted(found[(c1, c2)], key=lambda c: c.path) == sorted([
+    trees = {(c, name): str(bare[c].tree[name].id) for c, name in [(c1, "a"), (c2, "a"), (c2, "becomes-dir")]}
+    assert sorted(found[(c1, c2)], key=lambda c: (c.path, c.old is None)) == sorted([
+        Change("a", Entry(MODE_TREE, trees[c1, "a"]), Entry(MODE_TREE, trees[c2, "a"])),  # directories too
+        Change("becomes-dir", None, Entry(MODE_TREE, trees[c2, "becomes-dir"])),
         Change("a/edit", Entry(MODE_FILE, ids["old"]), Entry(MODE_FILE, ids["new"])),
         Change("becomes-dir", Entry(MODE_FILE, ids["d"]), None),
         Change("becomes-dir/f", None, Entry(MODE_FILE, ids["d"])),
@@ -58,7 +61,7 @@ def test_changes_for_every_kind_of_difference(bare):
         Change("link", None, Entry(MODE_SYMLINK, ids["l"])),
         Change("mode", Entry(MODE_FILE, ids["m"]), Entry(MODE_EXECUTABLE, ids["m"])),
         Change("sub", None, Entry(MODE_SUBMODULE, "1" * 40)),
-    ], key=lambda c: c.path)
+    ], key=lambda c: (c.path, c.old is None))
 
 
 def test_new_commits_ancestry_and_refs(bare):

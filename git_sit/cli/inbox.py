@@ -29,7 +29,9 @@ def install(bare_repo: str, force: bool) -> None:
 
     pre-receive rejects every push that does more than add new, valid records;
     post-receive forwards accepted refs when sit.inbox.forward is set (and does
-    nothing otherwise). The hooks run this interpreter's git-sit.
+    nothing otherwise). The hooks run this interpreter's git-sit. It also sets
+    receive.fsckObjects, so that git itself rejects malformed trees (entries named
+    .git or .., names holding a slash) that no tree diff shows the hook.
     """
     repo = open_repository(bare_repo)
     hooks_dir = _hooks_dir(repo, bare_repo)
@@ -42,6 +44,8 @@ def install(bare_repo: str, force: bool) -> None:
     for hook, path in zip(shim.HOOKS, paths, strict=True):
         _write_executable(path, shim.render(hook, sys.executable))
         click.echo(f"installed {path}")
+    repo.set_config("receive.fsckObjects", "true")
+    click.echo(f"set receive.fsckObjects in {repo.git_dir}")
     try:
         load_settings(PushRepo(repo))
     except InvalidConfig as exc:

@@ -25,7 +25,8 @@ from git_sit.storage.repo import GitRepo
 
 Pair = tuple[str, str]  # (parent, commit)
 # Raw, NUL-separated, full IDs, no rename detection; --always prints a header even for an empty diff.
-_DIFF_TREE = ["diff-tree", "--stdin", "-r", "-z", "--raw", "--no-abbrev", "--no-renames", "--always"]
+# -t: directories too, so that an added empty one shows (inbox.file_change).
+_DIFF_TREE = ["diff-tree", "--stdin", "-r", "-t", "-z", "--raw", "--no-abbrev", "--no-renames", "--always"]
 
 
 def _oid(hex_id: str) -> pygit2.Oid:

@@ -83,6 +83,13 @@ class GitRepo:
             raise SitError(f"cannot read git config {key}: {exc}.") from None
         return str(value)
 
+    def set_config(self, key: str, value: str) -> None:
+        """Set a git config value in the repository's own config file."""
+        try:
+            self.repo.config[key] = value
+        except (OSError, pygit2.GitError) as exc:
+            raise SitError(f"cannot set git config {key}: {exc}.") from None
+
     def stage(self, paths: list[str]) -> None:
         """Add work-tree files (paths relative to the top) to the index."""
         try:
