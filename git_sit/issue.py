@@ -4,8 +4,11 @@ Each command turns into one or more *drafts* (record types plus payload files)
 using the record types of SIT's issue-tracking module (``SummaryChanged``,
 ``DetailsChanged``, ``Commented``, ``Closed``, ``Reopened``; SIT-FORMAT §4, §5.6)
 and git-sit's extensions (``extensions``). Text payloads end with one newline, as
-SIT's CLI writes them. Editor messages are cleaned up as ``git commit`` does:
-``#`` lines dropped, trailing spaces and surplus blank lines removed. Pure.
+SIT's CLI writes them. Editor templates end with git's scissors line and the help
+below it: what is above the line is kept as written (a ``#`` heading, blank lines),
+so an issue edited without a change round-trips exactly; without the line, the
+message is cleaned up as ``git commit`` does (``#`` lines dropped, trailing spaces
+and surplus blank lines removed). Pure.
 """
 
 from __future__ import annotations
@@ -41,7 +44,19 @@ def text_file(text: str) -> bytes:
     return (text.strip("\n").rstrip() + "\n").encode("utf-8")
 
 
+SCISSORS = "# ------------------------ >8 ------------------------"
+
+
 def cleanup(message: str) -> str:
+    """The text above the scissors line, trimmed at both ends; without that line, ``strip_comments``."""
+    lines = message.splitlines()
+    cut = next((i for i, line in enumerate(lines) if line.rstrip() == SCISSORS), None)
+    if cut is None:
+        return strip_comments(message)
+    return "\n".join(lines[:cut]).strip("\n").rstrip()
+
+
+def strip_comments(message: str) -> str:
     """``git commit --cleanup=strip``: drop ``#`` lines, trailing spaces, surplus blank lines."""
     lines: list[str] = []
     for line in message.splitlines():
@@ -73,7 +88,8 @@ def comment_message(message: str) -> str:
 
 
 TEMPLATE_HELP = (
-    "# Lines starting with '#' are ignored, and an empty message aborts.\n"
+    "# Do not change or remove the line above: everything below it is ignored.\n"
+    "# An empty message aborts.\n"
 )
 
 
@@ -81,14 +97,14 @@ def issue_template(summary: str = "", details: str = "", heading: str = "a new i
     """The editor template for a new or edited issue: summary line, blank line, details."""
     body = summary + "\n\n" + (details + "\n" if details else "")
     return (
-        f"{body}# Write {heading}: the first line is the summary, the rest the details.\n"
+        f"{body}{SCISSORS}\n# Write {heading}: the first line is the summary, the rest the details.\n"
         + TEMPLATE_HELP
     )
 
 
 def comment_template(item_id: str, summary: str) -> str:
     """The editor template for a comment."""
-    return f"\n# Comment on issue {item_id}: {summary}\n" + TEMPLATE_HELP
+    return f"\n{SCISSORS}\n# Comment on issue {item_id}: {summary}\n" + TEMPLATE_HELP
 
 
 def check_summary(summary: str) -> str:

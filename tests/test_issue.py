@@ -19,13 +19,31 @@ from git_sit.record import Record
     ("# only comments\n#\n", ""),
     ("  indented\n", "  indented"),
 ])
-def test_cleanup_is_git_commit_strip(message, expected):
-    assert core.cleanup(message) == expected
+def test_without_the_scissors_line_cleanup_is_git_commit_strip(message, expected):
+    assert core.cleanup(message) == expected == core.strip_comments(message)
 
 
-def test_split_message_and_template_round_trip():
-    template = core.issue_template("Crash", "Line 1\n\nLine 3")
-    assert core.split_message(template) == ("Crash", "Line 1\n\nLine 3")
+@pytest.mark.parametrize(("above", "expected"), [
+    ("Title\n\nBody\n", "Title\n\nBody"),
+    ("\n\n# Heading\n\n\n  text  \n#42 too\n\n", "# Heading\n\n\n  text  \n#42 too"),  # kept as written
+    ("\n\n", ""),
+])
+def test_above_the_scissors_line_the_text_is_kept(above, expected):
+    assert core.cleanup(f"{above}{core.SCISSORS}\n# help\nignored\n") == expected
+
+
+@pytest.mark.parametrize(("summary", "details"), [
+    ("Crash", "Line 1\n\nLine 3"),
+    ("#1 crash", "more info"),  # a summary that starts with '#'
+    ("md", "# Steps\n1. run it\n\n#42 is related"),  # markdown headings and issue numbers
+    ("b", "a\n\n\nb  \nc"),  # blank lines and trailing spaces inside
+    ("Only a summary", ""),
+])
+def test_split_message_and_template_round_trip(summary, details):
+    assert core.split_message(core.issue_template(summary, details)) == (summary, details)
+
+
+def test_an_empty_message_aborts():
     assert core.split_message("Only a summary\n") == ("Only a summary", "")
     with pytest.raises(core.EmptyMessage, match="empty"):
         core.split_message(core.issue_template())
@@ -34,6 +52,7 @@ def test_split_message_and_template_round_trip():
 def test_comment_message():
     template = core.comment_template("ID", "S")
     assert core.comment_message(template.replace("\n#", "Looks bad\n#", 1)) == "Looks bad"
+    assert core.comment_message("# Heading\n\nbody\n" + template) == "# Heading\n\nbody"
     with pytest.raises(core.EmptyMessage):
         core.comment_message(core.comment_template("ID", "S"))
 

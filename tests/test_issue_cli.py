@@ -236,6 +236,21 @@ def test_concurrent_label_changes_on_two_branches_merge_to_the_union(project: Pa
     assert ok(project, "list", "--label", "bug", "--rev", "other") == ""
 
 
+@pytest.mark.parametrize(("summary", "details"), [
+    ("#1 crash", "more info"),
+    ("Markdown", "# Steps\n1. run it\n\n#42 is related"),
+    ("Blank lines", "a\n\n\nb  \nc"),
+])
+def test_an_edit_saved_unchanged_changes_nothing(project: Path, summary: str, details: str):
+    item = new_issue(project, summary, "-d", details)
+    before = records_on_disk(project, item)
+    run = sit(project, "issue", "edit", item, env={"GIT_EDITOR": "true"})  # saves the template as it is
+    assert run.code == 0 and "nothing to change" in run.err, run.err
+    assert records_on_disk(project, item) == before
+    state = json.loads(ok(project, "show", item, "--json"))
+    assert (state["summary"], state["details"]) == (summary, details)
+
+
 def test_edit_milestone_and_no_op_commands(project: Path, tmp_path: Path):
     item = new_issue(project, "Old summary", "-d", "Old details")
     ok(project, "edit", item, "--summary", "New summary")
