@@ -23,7 +23,7 @@ from git_sit.order import flatten, generations, leaves
 from git_sit.record import Record
 from git_sit.reduce import NativeReducers, ReducerSet, State
 from git_sit.statecache import StateCache
-from git_sit.view import Node
+from git_sit.view import Node, is_utf8_name
 
 
 class RecordFilter(Protocol):
@@ -88,7 +88,7 @@ class Store:
     def items(self) -> dict[str, list[ItemDir]]:
         """Item ID → directories, in ascending ID order."""
         if self._items is None:
-            self._items = self.layout.item_dirs()
+            self._items = _utf8_items(self.layout.item_dirs(), self.warn)
         return self._items
 
     @property
@@ -226,3 +226,23 @@ class Store:
             return None
         data = self.layout.file(f"{directory}/{name}")
         return data.decode("utf-8", errors="replace") if data is not None else None
+
+
+def _utf8_items(items: dict[str, list[ItemDir]], warn: Warn) -> dict[str, list[ItemDir]]:
+    """The items whose directory names are UTF-8; the others are warned about and left out.
+
+    An item ID is text in every state and line of output; a name that is not UTF-8
+    (another tool may write one) cannot be.
+    """
+    try:
+        "".join(items).encode("utf-8")  # one check for the usual case
+        return items
+    except UnicodeEncodeError:
+        pass
+    kept = {}
+    for item_id, dirs in items.items():
+        if is_utf8_name(item_id):
+            kept[item_id] = dirs
+        else:
+            warn(f"item directory {item_id!r} is not a valid UTF-8 name; skipped")
+    return kept

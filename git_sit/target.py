@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from git_sit.config import RepoConfig
 from git_sit.errors import NotARepository
 from git_sit.issue import Draft
 from git_sit.locate import Options, locate_in, open_store, sit_dir_on_disk, store_of
@@ -110,31 +111,44 @@ class WorkTree:
         return self
 
     def write(self, pending: Sequence[Pending], message: str) -> str | None:
-        written: list[Written] = []
-        try:
-            for record in pending:
-                written.append(write_record(self.sit_dir, self.store.config, record.item_id, record.files))
-            self.repo.stage(self._paths(written))
-        except BaseException:
-            self.repo.unstage(self._paths(written))
-            for done in reversed(written):
-                _undo(self.sit_dir, done)
-            raise
+        write_staged(self.repo, self.sit_dir, self.store.config, [(r.item_id, r.files) for r in pending])
         return None
 
-    def _paths(self, written: Sequence[Written]) -> list[str]:
-        top = self.repo.workdir or ""
-        paths = [os.path.join(self.sit_dir, p) for w in written for p in w.paths]
-        return [os.path.relpath(p, top).replace(os.sep, "/") for p in paths]
+
+def write_staged(repo: GitRepo, sit_dir: str, config: RepoConfig,
+                 records: Sequence[tuple[str, Mapping[str, bytes]]]) -> list[Written]:
+    """Write records (item ID, files) into the work tree and stage them: all of them, or none.
+
+    On any failure, an interrupt included, what was written is removed and unstaged.
+    """
+    written: list[Written] = []
+    existing = {rel for item_id, _ in records for parent in ("items", "issues")
+                if os.path.isdir(os.path.join(sit_dir, rel := f"{parent}/{item_id}"))}
+    try:
+        for item_id, files in records:
+            written.append(write_record(sit_dir, config, item_id, files))
+        repo.stage(_top_relative(repo, sit_dir, written))
+    except BaseException:
+        repo.unstage(_top_relative(repo, sit_dir, written))
+        for done in reversed(written):
+            _undo(sit_dir, done, existing)
+        raise
+    return written
 
 
-def _undo(sit_dir: str, written: Written) -> None:
-    """Remove what ``write_record`` created, and the directories that leaves empty."""
+def _top_relative(repo: GitRepo, sit_dir: str, written: Sequence[Written]) -> list[str]:
+    top = repo.workdir or ""
+    paths = [os.path.join(sit_dir, p) for w in written for p in w.paths]
+    return [os.path.relpath(p, top).replace(os.sep, "/") for p in paths]
+
+
+def _undo(sit_dir: str, written: Written, keep: set[str]) -> None:
+    """Remove what ``write_record`` created, and the directories that leaves empty (not ``keep``)."""
     for rel in written.paths:
         with contextlib.suppress(FileNotFoundError):
             os.remove(os.path.join(sit_dir, rel))
         parent = os.path.dirname(rel)
-        while parent not in ("", "records", "items", "issues"):
+        while parent not in ("", "records", "items", "issues") and parent not in keep:
             try:
                 os.rmdir(os.path.join(sit_dir, parent))
             except OSError:

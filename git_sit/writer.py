@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import tempfile
 import time
 import uuid
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from git_sit.config import RepoConfig
 from git_sit.errors import WriteError
 from git_sit.record import PREV_PREFIX, TYPE_PREFIX, compute_id, link_content, split_path
+from git_sit.view import is_utf8_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,9 +66,10 @@ def validate_name(name: str) -> None:
 
 def create_item(sit_dir: str, item_id: str | None = None) -> str:
     """Create ``items/<ID>/`` (a new UUID v4 by default); refuse an existing ID."""
-    item_id = item_id or str(uuid.uuid4())
-    if "/" in item_id or "\\" in item_id or item_id in ("", ".", "..") or item_id.startswith("."):
-        raise WriteError(f"invalid item ID {item_id!r}: it must be one directory name.")
+    item_id = str(uuid.uuid4()) if item_id is None else item_id
+    if "/" in item_id or "\\" in item_id or item_id in ("", ".", "..") or item_id.startswith(".") or (
+            not item_id.isprintable()):
+        raise WriteError(f"invalid item ID {item_id!r}: it must be one directory name, printable.")
     path = os.path.join(sit_dir, "items", item_id)
     if os.path.lexists(path) or os.path.lexists(os.path.join(sit_dir, "issues", item_id)):
         raise WriteError(f"item {item_id} already exists.")
@@ -104,12 +107,16 @@ def write_record(sit_dir: str, config: RepoConfig, item_id: str, files: Mapping[
 def _place_record(sit_dir: str, record_rel: str, files: Mapping[str, bytes]) -> bool:
     """Move the record into place; False if an identical record (same ID) already exists."""
     final = os.path.join(sit_dir, record_rel)
-    if os.path.isdir(final):
-        return False  # same ID, same content: records are immutable, so reuse it
+    if os.path.isdir(final) and not os.path.islink(final):
+        if _files_below(final) != dict(files):  # records are immutable: reuse only the very same
+            raise WriteError(f"{final} exists but does not hold this record's files; it was changed "
+                             "by hand (see 'git sit integrity').")
+        return False
     if os.path.lexists(final):
         raise WriteError(f"{final} exists and is not a record directory.")
-    tmp = tempfile.mkdtemp(prefix=".tmp-record-", dir=sit_dir)
+    tmp: str | None = None
     try:
+        tmp = tempfile.mkdtemp(prefix=".tmp-record-", dir=sit_dir)
         for name, data in files.items():
             path = os.path.join(tmp, *name.split("/"))
             os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -117,12 +124,29 @@ def _place_record(sit_dir: str, record_rel: str, files: Mapping[str, bytes]) -> 
                 handle.write(data)
         os.makedirs(os.path.dirname(final), exist_ok=True)
         os.rename(tmp, final)
-    except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException as exc:  # an interrupt too: no temporary directory is left behind
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
         if not os.path.lexists(final):
             _remove_record(sit_dir, record_rel)
-        raise WriteError(f"cannot write record into {sit_dir}: {exc.strerror}.") from None
+        if isinstance(exc, OSError):
+            raise WriteError(f"cannot write record into {sit_dir}: {exc.strerror}.") from None
+        raise
     return True
+
+
+def _files_below(directory: str) -> dict[str, bytes] | None:
+    """Every file below ``directory`` by relative name; ``None`` if one cannot be read."""
+    found: dict[str, bytes] = {}
+    try:
+        for dirpath, _, names in os.walk(directory):
+            for name in names:
+                path = os.path.join(dirpath, name)
+                with open(path, "rb") as handle:
+                    found[os.path.relpath(path, directory).replace(os.sep, "/")] = handle.read()
+    except OSError:
+        return None
+    return found
 
 
 def _remove_record(sit_dir: str, record_rel: str) -> None:
@@ -148,29 +172,59 @@ def _write_exclusive(path: str, data: bytes) -> None:
         raise WriteError(f"cannot write {path}: {exc.strerror}.") from None
 
 
+# Names git-sit writes itself (``compose``, signing); a payload file may not take them.
+RESERVED_FILES = (".authors", ".timestamp", ".signature")
+RESERVED_DIRS = (".type/", ".prev/")
+
+
 def read_payload(cwd: str, paths: Iterable[str]) -> dict[str, bytes]:
-    """Files and directories (recursively) under ``cwd``, named relative to it (SIT's rule)."""
+    """Files and directories (recursively) under ``cwd``, named relative to it (SIT's rule).
+
+    A file is named as given (a symlink given by name, to a file below ``cwd``, is read
+    under its own name). Below a directory only regular files are taken: a symlink
+    there could lead anywhere, and a pipe or device would never end.
+    """
     base = os.path.realpath(cwd)
     files: dict[str, bytes] = {}
     for given in paths:
         path = os.path.realpath(os.path.join(cwd, given))
         if os.path.commonpath([base, path]) != base or path == base:
             raise WriteError(f"{given} is not below the current directory.")
+        name = os.path.relpath(os.path.abspath(os.path.join(cwd, given)), os.path.abspath(cwd))
         if os.path.isdir(path):
-            for dirpath, _, names in os.walk(path):
-                for name in names:
-                    _add_file(files, base, os.path.join(dirpath, name))
-        elif os.path.isfile(path):
-            _add_file(files, base, path)
+            for dirpath, dirs, names in os.walk(path):
+                below = os.path.join(name, os.path.relpath(dirpath, path))
+                for entry in sorted(names) + [d for d in dirs if os.path.islink(os.path.join(dirpath, d))]:
+                    relative = os.path.normpath(os.path.join(below, entry))
+                    _add_file(files, relative, os.path.join(dirpath, entry), follow=False)
+        elif os.path.lexists(path):
+            _add_file(files, name, path, follow=True)
         else:
             raise WriteError(f"{given}: no such file or directory.")
     return files
 
 
-def _add_file(files: dict[str, bytes], base: str, path: str) -> None:
-    name = os.path.relpath(path, base).replace(os.sep, "/")
+def _add_file(files: dict[str, bytes], relative: str, path: str, follow: bool) -> None:
+    name = relative.replace(os.sep, "/")
+    if not is_utf8_name(name):
+        raise WriteError(f"the file name {name!r} is not valid UTF-8; SIT names are.")
     try:
+        mode = os.stat(path).st_mode if follow else os.lstat(path).st_mode
+        if not stat.S_ISREG(mode):
+            what = "a symlink" if stat.S_ISLNK(mode) else "not a regular file"
+            raise WriteError(f"{name} is {what}; only regular files can be recorded.")
         with open(path, "rb") as handle:
             files[name] = handle.read()
     except OSError as exc:
         raise WriteError(f"cannot read {name}: {exc.strerror}.") from None
+
+
+def check_payload_names(names: Iterable[str], authors: bool, timestamp: bool) -> None:
+    """Refuse payload files named as what git-sit writes (``authors``/``timestamp``: it writes those)."""
+    for name in names:
+        written = name == ".signature" or (name == ".authors" and authors) or (
+            name == ".timestamp" and timestamp) or name.startswith(RESERVED_DIRS)
+        if written:
+            how = "use -t for types; .prev is automatic" if name.startswith(RESERVED_DIRS) else \
+                "git-sit writes it (see --no-author, --no-timestamp, --sign)"
+            raise WriteError(f"a file named {name} cannot be recorded: {how}.")

@@ -237,12 +237,27 @@ def main() -> None:
     """Console-script entry point."""
     _open_standard_fds()
     try:
+        _check_arguments(sys.argv[1:])
         cli(prog_name="git sit")
     except BrokenPipeError:
         _quiet_pipe()
         _leave(141)
     except SystemExit as exc:  # click ends every run with one, errors included
         _leave(_exit_status(exc.code))
+
+
+def _check_arguments(args: list[str]) -> None:
+    """Every argument must be UTF-8: names, text and IDs go into records and states as UTF-8.
+
+    Python hands bytes that are not UTF-8 over as lone surrogates, which fail much later,
+    when they are encoded.
+    """
+    for position, arg in enumerate(args, 1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            click.echo(f"Error: argument {position} ({arg!r}) is not valid UTF-8.", err=True)
+            raise SystemExit(1) from None
 
 
 def _cannot_write(exc: OSError) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 
 import click
 
@@ -14,7 +16,8 @@ from git_sit.errors import NotARepository, SitError
 from git_sit.locate import sit_dir_on_disk
 from git_sit.signature import signed_files
 from git_sit.storage import GitRepo
-from git_sit.writer import compose, create_item, read_payload, utc_timestamp, write_record
+from git_sit.target import write_staged
+from git_sit.writer import check_payload_names, compose, create_item, read_payload, utc_timestamp
 
 
 @cli.command()
@@ -29,14 +32,37 @@ def init(app: App) -> None:
     if os.path.exists(config_path):
         click.echo(f"Repository {sit_dir} already exists")
         return
+    if _inside(app.cwd, repo.git_dir):
+        raise SitError(f"{app.cwd} is inside the git directory; run 'git sit init' in the work tree.")
+    existed = os.path.isdir(sit_dir)
     try:
         os.makedirs(os.path.join(sit_dir, "records"), exist_ok=True)
         with open(config_path, "xb") as handle:
             handle.write(DEFAULT_CONFIG_BYTES)
+    except FileExistsError:
+        raise SitError(f"{config_path} was created meanwhile; nothing was changed.") from None
     except OSError as exc:
+        _undo_init(sit_dir, config_path, existed)
         raise SitError(f"cannot create {config_path}: {exc.strerror}.") from None
-    repo.stage([os.path.relpath(config_path, repo.workdir)])
+    try:
+        repo.stage([os.path.relpath(config_path, repo.workdir)])
+    except BaseException:  # the index is locked, or an interrupt: leave nothing half made
+        _undo_init(sit_dir, config_path, existed)
+        raise
     click.echo(f"Repository {sit_dir} initialized")
+
+
+def _undo_init(sit_dir: str, config_path: str, existed: bool) -> None:
+    with contextlib.suppress(OSError):
+        if existed:
+            os.remove(config_path)
+        else:
+            shutil.rmtree(sit_dir)
+
+
+def _inside(path: str, directory: str) -> bool:
+    path, directory = os.path.realpath(path), os.path.realpath(directory)
+    return os.path.commonpath([path, directory]) == directory
 
 
 @cli.command()
@@ -45,6 +71,7 @@ def init(app: App) -> None:
 def item(app: App, item_id: str | None) -> None:
     """Create a new, empty item and print its ID."""
     _, sit_dir = sit_dir_on_disk(app.cwd)
+    app.store()  # the repository's config.json must be one git-sit can write records for
     click.echo(create_item(sit_dir, item_id))
 
 
@@ -78,23 +105,12 @@ def record(
         authors = userconfig.author(app.user_config(), repo.config_value)
         if authors is None:
             raise SitError("no author: set git config user.name (and user.email), or use --no-author.")
-    files_map = compose(
-        read_payload(app.cwd, files),
-        _split_types(types),
-        authors,
-        None if (no_timestamp or no_aux) else utc_timestamp(),
-        store.item_leaves(item_id),
-    )
+    payload = read_payload(app.cwd, files)
+    timestamp = None if (no_timestamp or no_aux) else utc_timestamp()
+    check_payload_names(payload, authors is not None, timestamp is not None)
+    files_map = compose(payload, _split_types(types), authors, timestamp, store.item_leaves(item_id))
     sign_with = record_signer(app, sign, signing_key)
     if sign_with is not None:
         files_map = signed_files(files_map, sign_with, store.config.hasher)
-    written = write_record(sit_dir, store.config, item_id, files_map)
-    stage_written(repo, sit_dir, written.paths)
+    (written,) = write_staged(repo, sit_dir, store.config, [(item_id, files_map)])
     click.echo(written.record_id)
-
-
-def stage_written(repo: GitRepo, sit_dir: str, paths: list[str]) -> None:
-    """Stage new record files so the next commit carries them."""
-    assert repo.workdir is not None
-    top = repo.workdir
-    repo.stage([os.path.relpath(os.path.join(sit_dir, p), top).replace(os.sep, "/") for p in paths])

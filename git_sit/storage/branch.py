@@ -69,6 +69,9 @@ class BranchWriter:
                 f"branch {self.branch!r} moved while the records were written ({exc}); "
                 "nothing was changed, run the command again."
             ) from None
+        except OSError as exc:  # e.g. the ref is locked by another git process
+            raise SitError(f"cannot update branch {self.branch!r} ({exc}); nothing was changed, "
+                           "run the command again.") from None
         return str(oid)
 
 

@@ -81,6 +81,8 @@ class GitRepo:
             return None
         except pygit2.GitError as exc:
             raise SitError(f"cannot read git config {key}: {exc}.") from None
+        except UnicodeDecodeError:
+            raise SitError(f"git config {key} is not valid UTF-8.") from None
         return str(value)
 
     def set_config(self, key: str, value: str) -> None:

@@ -1,0 +1,182 @@
+"""Writes that must fail cleanly (one line, status 1, nothing left behind) or keep what was given.
+
+Each case was found by exploratory testing of the write commands; before its fix it
+printed a traceback, left files or staged entries behind, or changed what it wrote.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pygit2
+import pytest
+
+from git_sit.record import split_path
+from tests.helpers import Run, git, sit
+
+
+@pytest.fixture
+def sitrepo(workdir: Path) -> Path:
+    assert sit(workdir, "init").code == 0
+    git(workdir, "commit", "-qm", "init")
+    return workdir
+
+
+def one_line_error(run: Run, fragment: str) -> None:
+    assert run.code == 1, (run.out, run.err)
+    assert len(run.err.splitlines()) == 1 and run.err.startswith("Error: "), run.err
+    assert fragment in run.err, run.err
+
+
+def files_below(path: Path) -> set[str]:
+    return {p.relative_to(path).as_posix() for p in path.rglob("*")}
+
+
+def new_item(workdir: Path) -> str:
+    run = sit(workdir, "item")
+    assert run.code == 0, run.err
+    return run.out.strip()
+
+
+def test_a_record_that_cannot_be_staged_is_removed_again(sitrepo: Path):
+    item = new_item(sitrepo)
+    before = files_below(sitrepo / ".sit")
+    (sitrepo / "text").write_text("hi\n")
+    (sitrepo / ".git" / "index.lock").touch()
+    one_line_error(sit(sitrepo, "record", "-t", "Commented", item, "text"), "cannot stage")
+    assert files_below(sitrepo / ".sit") == before
+    (sitrepo / ".git" / "index.lock").unlink()
+    assert git(sitrepo, "status", "--porcelain", "--", ".sit") == ""
+
+
+def test_init_that_cannot_stage_leaves_nothing_and_can_be_retried(workdir: Path):
+    (workdir / ".git" / "index.lock").touch()
+    one_line_error(sit(workdir, "init"), "cannot stage")
+    assert not (workdir / ".sit").exists()
+    (workdir / ".git" / "index.lock").unlink()
+    assert sit(workdir, "init").code == 0
+    assert git(workdir, "diff", "--cached", "--name-only").split() == [".sit/config.json"]
+
+
+def test_init_inside_the_git_directory_is_refused(workdir: Path):
+    one_line_error(sit(workdir / ".git", "init"), "inside the git directory")
+    assert not (workdir / ".git" / ".sit").exists()
+
+
+@pytest.mark.parametrize(("make", "fragment"), [
+    (lambda d: os.symlink("/etc/hostname", d / "out"), "sd/out is a symlink"),
+    (lambda d: os.mkfifo(d / "pipe"), "sd/pipe is not a regular file"),  # would never end
+    (lambda d: (d / os.fsdecode(b"bad\xff")).write_text("x"), "is not valid UTF-8"),
+])
+def test_a_directory_holds_only_regular_files_with_utf8_names(sitrepo: Path, make, fragment):
+    item = new_item(sitrepo)
+    (sitrepo / "sd").mkdir()
+    (sitrepo / "sd" / "x").write_text("x\n")
+    make(sitrepo / "sd")
+    before = files_below(sitrepo / ".sit")
+    one_line_error(sit(sitrepo, "record", "-t", "Commented", item, "sd"), fragment)
+    assert files_below(sitrepo / ".sit") == before
+
+
+def test_a_file_given_through_a_symlink_keeps_the_name_it_was_given(sitrepo: Path):
+    item = new_item(sitrepo)
+    (sitrepo / "real.txt").write_text("real\n")
+    os.symlink("real.txt", sitrepo / "link.txt")
+    run = sit(sitrepo, "record", "-t", "Commented", item, "link.txt")
+    assert run.code == 0, run.err
+    names = sit(sitrepo, "records", item, "-q", "keys(files)").out
+    assert '"link.txt"' in names and "real.txt" not in names
+
+
+@pytest.mark.parametrize(("name", "args"), [
+    (".signature", []),
+    (".authors", []),
+    (".timestamp", []),
+    (".type/Closed", ["--no-author"]),
+    (".prev/AAAAAAAA", ["--no-author"]),
+])
+def test_files_named_as_what_git_sit_writes_are_refused(sitrepo: Path, name: str, args: list[str]):
+    item = new_item(sitrepo)
+    (sitrepo / name).parent.mkdir(parents=True, exist_ok=True)
+    (sitrepo / name).write_text("mine\n")
+    before = files_below(sitrepo / ".sit")
+    one_line_error(sit(sitrepo, "record", *args, "-t", "Commented", item, name), f"a file named {name}")
+    assert files_below(sitrepo / ".sit") == before
+
+
+def test_an_own_authors_file_is_taken_with_no_author(sitrepo: Path):
+    item = new_item(sitrepo)
+    (sitrepo / ".authors").write_text("Someone <s@example.com>")
+    run = sit(sitrepo, "record", "--no-author", "-t", "Commented", item, ".authors")
+    assert run.code == 0, run.err
+    assert "Someone <s@example.com>" in sit(sitrepo, "records", item, "-q", "files").out
+
+
+def test_a_changed_record_directory_is_not_reused(sitrepo: Path):
+    one, two = new_item(sitrepo), new_item(sitrepo)
+    (sitrepo / "s").write_text("same\n")
+    record_id = sit(sitrepo, "record", "-n", "-t", "X", one, "s").out.strip()
+    directory = sitrepo / ".sit" / "records" / split_path(record_id)
+    (directory / "s").write_text("tampered\n")
+    one_line_error(sit(sitrepo, "record", "-n", "-t", "X", two, "s"), "does not hold this record's files")
+    assert not (sitrepo / ".sit" / "items" / two / record_id).exists()
+
+
+@pytest.mark.parametrize("item_id", ["", "a\nb", "tab\there"])
+def test_item_ids_must_be_one_printable_name(sitrepo: Path, item_id: str):
+    one_line_error(sit(sitrepo, "item", "--id", item_id), "invalid item ID")
+
+
+def test_item_needs_a_valid_repository_config(sitrepo: Path):
+    (sitrepo / ".sit" / "config.json").write_text("{not json")
+    run = sit(sitrepo, "item")
+    assert run.code == 1 and run.err.startswith("Error: ") and "Traceback" not in run.err
+    assert not any((sitrepo / ".sit" / "items").iterdir()) if (sitrepo / ".sit" / "items").exists() else True
+
+
+@pytest.mark.parametrize("args", [
+    ["issue", "new", "-s", os.fsdecode(b"caf\xe9")],
+    ["item", "--id", os.fsdecode(b"\xff\xfe")],
+    ["record", "-t", os.fsdecode(b"T\xe9"), "x"],
+])
+def test_arguments_that_are_not_utf8_are_refused(sitrepo: Path, args: list[str]):
+    before = files_below(sitrepo / ".sit")
+    run = subprocess.run([b"git", b"sit", *(os.fsencode(a) for a in args)], cwd=sitrepo, capture_output=True,
+                         check=False)
+    err = run.stderr.decode("utf-8", "replace")
+    assert run.returncode == 1 and err.startswith("Error: argument ") and "not valid UTF-8" in err, err
+    assert len(err.splitlines()) == 1
+    assert files_below(sitrepo / ".sit") == before
+
+
+def test_an_item_directory_that_is_not_utf8_is_skipped_with_a_warning(sitrepo: Path):
+    item = new_item(sitrepo)
+    (sitrepo / "text").write_text("Readable\n")
+    assert sit(sitrepo, "record", "-t", "SummaryChanged", item, "text").code == 0
+    os.mkdir(os.path.join(os.fsencode(sitrepo / ".sit" / "items"), b"\xff\xfe"))  # as another tool might
+    for args in (["items", "-q", "summary"], ["--no-cache", "items", "-q", "summary"], ["issue", "list"]):
+        run = sit(sitrepo, *args)
+        assert run.code == 0, run.err
+        assert "Readable" in run.out
+        assert "is not a valid UTF-8 name; skipped" in run.err and "Traceback" not in run.err
+
+
+def test_a_git_config_value_that_is_not_utf8_is_one_line(sitrepo: Path):
+    item = new_item(sitrepo)
+    with open(sitrepo / ".git" / "config", "ab") as config:
+        config.write(b"[user]\n\tname = Jos\xe9\n")
+    one_line_error(sit(sitrepo, "issue", "comment", item, "-m", "x"), "is not valid UTF-8")
+
+
+def test_a_locked_branch_is_one_line_and_nothing_changes(sitrepo: Path):
+    item = new_item(sitrepo)
+    (sitrepo / "text").write_text("Title\n")
+    assert sit(sitrepo, "record", "-t", "SummaryChanged", item, "text").code == 0
+    git(sitrepo, "commit", "-qm", "issue")
+    git(sitrepo, "branch", "other")
+    (sitrepo / ".git" / "refs" / "heads" / "other.lock").touch()
+    tip = str(pygit2.Repository(str(sitrepo)).references["refs/heads/other"].target)
+    one_line_error(sit(sitrepo, "issue", "comment", item, "-m", "x", "--on", "other"), "cannot update branch")
+    assert str(pygit2.Repository(str(sitrepo)).references["refs/heads/other"].target) == tip
