@@ -180,3 +180,26 @@ def test_a_locked_branch_is_one_line_and_nothing_changes(sitrepo: Path):
     tip = str(pygit2.Repository(str(sitrepo)).references["refs/heads/other"].target)
     one_line_error(sit(sitrepo, "issue", "comment", item, "-m", "x", "--on", "other"), "cannot update branch")
     assert str(pygit2.Repository(str(sitrepo)).references["refs/heads/other"].target) == tip
+
+
+def test_writers_at_once_each_stage_their_records(sitrepo: Path):
+    # Reading the index, adding and writing it back without the lock lost other writers' entries.
+    item = sit(sitrepo, "issue", "new", "-s", "Busy").out.strip()
+    git(sitrepo, "commit", "-qm", "issue")
+    procs = [subprocess.Popen(["git", "sit", "issue", "comment", item, "-m", f"comment {n}"], cwd=sitrepo,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for n in range(6)]
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+    assert git(sitrepo, "status", "--porcelain", "--untracked-files=all", "--", ".sit").count("?? ") == 0
+    git(sitrepo, "commit", "-qm", "comments")
+    comments = sit(sitrepo, "issue", "show", item, "--json").out
+    assert all(f"comment {n}" in comments for n in range(6))
+
+
+def test_records_are_staged_in_git_index_file(sitrepo: Path, tmp_path: Path):
+    other = tmp_path / "other-index"
+    run = sit(sitrepo, "issue", "new", "-s", "Elsewhere", env={"GIT_INDEX_FILE": str(other)})
+    assert run.code == 0, run.err
+    assert other.exists()
+    assert git(sitrepo, "diff", "--cached", "--name-only") == ""  # the usual index is untouched

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import time
 
 import pygit2
 from pygit2.enums import RepositoryOpenFlag
@@ -10,6 +12,8 @@ from pygit2.enums import RepositoryOpenFlag
 from git_sit.errors import NotARepository, SitError, UnknownRevision
 from git_sit.storage.gitview import GitView, node_of
 from git_sit.view import Node
+
+STAGE_WAIT = 2.0  # seconds to wait for another git process's index lock
 
 
 class GitRepo:
@@ -93,24 +97,37 @@ class GitRepo:
             raise SitError(f"cannot set git config {key}: {exc}.") from None
 
     def stage(self, paths: list[str]) -> None:
-        """Add work-tree files (paths relative to the top) to the index."""
-        try:
-            index = self.repo.index
-            index.read()
-            for path in paths:
-                index.add(path)
-            index.write()
-        except (OSError, pygit2.GitError) as exc:
-            raise SitError(f"cannot stage the new record in the git index: {exc}.") from None
+        """Add work-tree files (paths relative to the top) to the index.
+
+        Through ``git update-index``, which holds the index lock from reading the index
+        to writing it: two writers at once (two terminals) each keep the other's entries,
+        where a read and a later write through libgit2 lost them. A lock held by another
+        git process is waited for a little (``STAGE_WAIT``). ``GIT_INDEX_FILE`` applies.
+        """
+        failure = self._update_index(["--add"], paths)
+        if failure:
+            raise SitError(f"cannot stage the new record in the git index: {failure}.")
 
     def unstage(self, paths: list[str]) -> None:
-        """Drop paths from the index (undoing ``stage`` after a failed write)."""
-        try:
-            index = self.repo.index
-            index.read()
-            for path in paths:
-                if path in index:
-                    index.remove(path)
-            index.write()
-        except (OSError, pygit2.GitError):
-            pass  # best effort: the caller is already reporting the original failure
+        """Drop paths from the index (undoing ``stage`` after a failed write); best effort."""
+        self._update_index(["--force-remove"], paths)
+
+    def _update_index(self, options: list[str], paths: list[str]) -> str:
+        """Run ``git update-index`` on paths; what went wrong ("" if nothing did)."""
+        if not paths or self.repo.workdir is None:
+            return ""
+        command = ["git", "-C", self.repo.workdir, "update-index", *options, "-z", "--stdin"]
+        data = b"".join(os.fsencode(path) + b"\0" for path in paths)
+        deadline = time.monotonic() + STAGE_WAIT
+        while True:
+            try:
+                run = subprocess.run(command, input=data, capture_output=True, check=False)
+            except OSError as exc:
+                return f"cannot run git: {exc.strerror}"
+            if run.returncode == 0:
+                return ""
+            detail = run.stderr.decode("utf-8", "replace").strip().splitlines()
+            message = detail[0] if detail else f"git update-index exited with {run.returncode}"
+            if "index.lock" not in message or time.monotonic() > deadline:
+                return message.removeprefix("fatal: ").removeprefix("error: ")
+            time.sleep(0.05)
