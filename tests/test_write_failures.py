@@ -14,6 +14,7 @@ import pygit2
 import pytest
 
 from git_sit.record import split_path
+from git_sit.storage.repo import command_line_config
 from tests.helpers import Run, git, sit
 
 
@@ -203,3 +204,27 @@ def test_records_are_staged_in_git_index_file(sitrepo: Path, tmp_path: Path):
     assert run.code == 0, run.err
     assert other.exists()
     assert git(sitrepo, "diff", "--cached", "--name-only") == ""  # the usual index is untouched
+
+
+@pytest.mark.parametrize(("environ", "expected"), [
+    ({}, {}),
+    ({"GIT_CONFIG_PARAMETERS": "'user.name'='A B' 'sit.sign'"}, {"user.name": "A B", "sit.sign": "true"}),
+    ({"GIT_CONFIG_PARAMETERS": "'User.Name'='x' 'user.name'='y'"}, {"user.name": "y"}),  # later wins
+    ({"GIT_CONFIG_PARAMETERS": "'remote.Origin.URL'='u'"}, {"remote.Origin.url": "u"}),  # subsection case kept
+    ({"GIT_CONFIG_PARAMETERS": "'a.b'='it'\\''s'"}, {"a.b": "it's"}),
+    ({"GIT_CONFIG_PARAMETERS": "'unbalanced"}, {}),
+    ({"GIT_CONFIG_COUNT": "2", "GIT_CONFIG_KEY_0": "core.editor", "GIT_CONFIG_VALUE_0": "ed",
+      "GIT_CONFIG_KEY_1": "gpg.program", "GIT_CONFIG_VALUE_1": "/bin/gpg2"},
+     {"core.editor": "ed", "gpg.program": "/bin/gpg2"}),
+])
+def test_command_line_config(environ, expected):
+    assert command_line_config(environ) == expected
+
+
+def test_git_dash_c_is_honoured(workdir: Path):
+    assert sit(workdir, "init").code == 0  # user.name is "Test User" in the global config
+    run = subprocess.run(["git", "-c", "user.name=From Dash C", "sit", "issue", "new", "-s", "x"], cwd=workdir,
+                         capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr
+    shown = sit(workdir, "issue", "show", run.stdout.strip(), "--json").out
+    assert "From Dash C" in shown and "Test User" not in shown

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import time
+from collections.abc import Mapping
 
 import pygit2
 from pygit2.enums import RepositoryOpenFlag
@@ -78,7 +80,10 @@ class GitRepo:
         return not self.repo.head_is_unborn
 
     def config_value(self, key: str) -> str | None:
-        """A git config value (all scopes git would read), or ``None``."""
+        """A git config value (all scopes git would read, ``git -c`` first), or ``None``."""
+        given = command_line_config(os.environ)
+        if config_key(key) in given:
+            return given[config_key(key)]
         try:
             value = self.repo.config[key]
         except KeyError:
@@ -131,3 +136,33 @@ class GitRepo:
             if "index.lock" not in message or time.monotonic() > deadline:
                 return message.removeprefix("fatal: ").removeprefix("error: ")
             time.sleep(0.05)
+
+
+def config_key(key: str) -> str:
+    """A config key as git compares them: section and name ignore case, a subsection does not."""
+    section, _, rest = key.partition(".")
+    middle, _, name = rest.rpartition(".")
+    return ".".join(part for part in (section.lower(), middle, name.lower()) if part)
+
+
+def command_line_config(environ: Mapping[str, str]) -> dict[str, str]:
+    """What ``git -c KEY=VALUE`` passes to the command it runs (libgit2 does not read it).
+
+    ``GIT_CONFIG_PARAMETERS`` holds shell-quoted ``'KEY'='VALUE'`` words (``'KEY'``
+    alone means true); ``GIT_CONFIG_COUNT`` with ``GIT_CONFIG_KEY_n``/``_VALUE_n``
+    comes from ``git --config-env`` and newer gits. Later settings win.
+    """
+    found: dict[str, str] = {}
+    try:
+        words = shlex.split(environ.get("GIT_CONFIG_PARAMETERS", ""))
+    except ValueError:
+        words = []  # not what git writes: ignore it rather than guess
+    for word in words:
+        key, sep, value = word.partition("=")
+        found[config_key(key)] = value if sep else "true"
+    count = environ.get("GIT_CONFIG_COUNT", "")
+    for n in range(int(count) if count.isdigit() else 0):
+        name = environ.get(f"GIT_CONFIG_KEY_{n}")
+        if name:
+            found[config_key(name)] = environ.get(f"GIT_CONFIG_VALUE_{n}", "")
+    return found
