@@ -44,7 +44,10 @@ def edit(template: str, git_dir: str, command: str) -> str:
             f"the editor {command!r} exited with status {result.returncode}; nothing was written."
         )
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
+        with open(path, encoding="utf-8") as handle:
             return handle.read()
+    except UnicodeDecodeError:
+        raise SitError(f"the editor saved {path} in an encoding other than UTF-8; nothing was "
+                       "written (save it as UTF-8).") from None
     except OSError as exc:
         raise SitError(f"cannot read {path} after editing: {exc.strerror}.") from None

@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from git_sit.errors import InvalidConfig
+from git_sit.errors import InvalidConfig, SitError
 
 
 def default_path() -> str:
@@ -56,8 +56,14 @@ def author(config: dict[str, Any], git_config: Callable[[str], str | None]) -> s
     entry = config.get("author")
     if isinstance(entry, dict) and isinstance(entry.get("name"), str):
         name, email = entry["name"], entry.get("email")
+        where = "the author in the SIT user config"
     else:
         name, email = git_config("user.name"), git_config("user.email")
+        where = "git config user.name and user.email"
     if not name:
         return None
+    if email is not None and not isinstance(email, str):
+        raise SitError(f"{where}: the email must be text, not {json.dumps(email)}.")
+    if any(not part.isprintable() or "<" in part or ">" in part for part in (name, email or "")):
+        raise SitError(f"{where}: {name!r} <{email}> is not one line of 'Name <email>'.")
     return f"{name} <{email}>" if email else name

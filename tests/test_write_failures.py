@@ -6,6 +6,7 @@ printed a traceback, left files or staged entries behind, or changed what it wro
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -228,3 +229,23 @@ def test_git_dash_c_is_honoured(workdir: Path):
     assert run.returncode == 0, run.stderr
     shown = sit(workdir, "issue", "show", run.stdout.strip(), "--json").out
     assert "From Dash C" in shown and "Test User" not in shown
+
+
+@pytest.mark.parametrize("author", [{"name": "X\nY", "email": "x@y"}, {"name": "X", "email": 5},
+                                    {"name": "X <a>", "email": "x@y"}])
+def test_a_malformed_author_in_the_sit_user_config_is_refused(sitrepo: Path, hermetic: Path, author):
+    config = hermetic / ".config" / "sit" / "config.json"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(json.dumps({"author": author}))
+    before = files_below(sitrepo / ".sit")
+    one_line_error(sit(sitrepo, "issue", "new", "-s", "x"), "the author in the SIT user config")
+    assert files_below(sitrepo / ".sit") == before
+
+
+def test_an_editor_that_saves_latin1_writes_nothing(sitrepo: Path, tmp_path: Path):
+    script = tmp_path / "latin1-editor"
+    script.write_text("#!/bin/sh\nprintf 'caf\\351 summary\\n' > \"$1\"\n")
+    script.chmod(0o755)
+    before = files_below(sitrepo / ".sit")
+    one_line_error(sit(sitrepo, "issue", "new", env={"GIT_EDITOR": str(script)}), "other than UTF-8")
+    assert files_below(sitrepo / ".sit") == before
