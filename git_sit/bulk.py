@@ -240,10 +240,10 @@ def results(store: Store, item_ids: Sequence[str], jobs: int | None = None) -> I
 
 
 def compute(store: Store, item_ids: Sequence[str]) -> list[ItemResult]:
-    """Every item's result, computed in this process and not yet replayed (see ``replay``)."""
+    """Every item's result, computed here in bulk mode (left on) and not yet replayed (``replay``)."""
     reader = Reader(store)
-    return [result for i in range(0, len(item_ids), BLOCK)
-            for result in _in_process(reader, item_ids[i:i + BLOCK])]
+    bulk_mode(True)
+    return [result for i in range(0, len(item_ids), BLOCK) for result in reader.block(item_ids[i:i + BLOCK])]
 
 
 def replay(store: Store, produced: Iterable[ItemResult], defer: bool = False) -> Iterator[ItemResult]:

@@ -27,6 +27,7 @@ each process).
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -63,6 +64,7 @@ from git_sit.snapshot import (
     name_hash,
 )
 from git_sit.statecache import StateCache
+from git_sit.storage import bulk_mode
 from git_sit.store import Store, Warn
 
 V = TypeVar("V")
@@ -121,12 +123,14 @@ class CrossReader(Generic[V]):
         fresh.warn = self.warn
         return fresh
 
-    def columns(self, refs: Sequence[tuple[str, Store | None]], only: Collection[str] | None = None
+    def columns(self, refs: Iterable[tuple[str, Store | None]], only: Collection[str] | None = None
                 ) -> list[Column]:
         """Every ref's column (stores prepared), in order, as ``column`` gives each.
 
         Consecutive refs that will be compared with a large anchor are compared and read
-        in forked workers, a ref each (``_fan_out``); the rest, one by one here.
+        in forked workers, a ref each (``_fan_out``); the rest, one by one here. ``refs``
+        is taken one at a time, and a store read is let go, so that one ref's listing and
+        git objects are held at a time (the fan-out reads fresh copies of its stores).
         """
         if only is not None:
             return [self.column(name, store, only) for name, store in refs]
@@ -237,20 +241,24 @@ class CrossReader(Generic[V]):
         anchors = [self._anchors[settings] for _, _, settings, _ in batch]
         jobs = min(len(batch), batch[0][1].jobs or default_jobs())
         columns = []
-        with contextlib.closing(ordered_map(self._compare, list(batch), jobs)) as produced:
+        gc.freeze()  # the workers' collections then leave this process's objects (and pages) alone
+        with contextlib.closing(ordered_map(self._compare, list(batch), jobs, bulk_mode)) as produced:
             for (name, store, settings, key), anchor, compared in zip(batch, anchors, produced, strict=True):
+                fresh = store.reopened()  # let go once this ref is done; the batch keeps its unread copy
                 if compared is None:
-                    columns.append(self._read(name, store, settings, key))
+                    columns.append(self._read(name, fresh, settings, key))
                 else:
                     compared.plan.anchor = anchor
-                    replayed = replay(store, compared.results)
-                    columns.append(self._finish(name, store, settings, key, compared.plan, replayed))
-                self._remember_memo(store, settings, key)
+                    replayed = replay(fresh, compared.results)
+                    columns.append(self._finish(name, fresh, settings, key, compared.plan, replayed))
+                self._remember_memo(fresh, settings, key)
+        gc.unfreeze()
         return columns
 
     def _compare(self, ref: tuple[str, Store, bytes, bytes]) -> Compared | None:  # in a worker
         """A ref's plan against its anchor and its pending items' results (``None``: too far)."""
-        _, store, settings, _ = ref
+        store = ref[1].reopened()  # read a copy: the batch's store stays unread, its listing is let go
+        settings = ref[2]
         anchor = self._anchors[settings]
         assert anchor is not None, "only refs with an anchor are fanned out"
         plan = self._plan(store, anchor)

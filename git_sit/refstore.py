@@ -166,8 +166,8 @@ def ref_states(
     at most once in each process.
     """
     with cross_reader([rs.store for rs in ref_stores], project, warn) as cross:
-        columns = cross.columns(
-            [(rs.name, cross.prepare(rs.store) if rs.store is not None else None) for rs in ref_stores], only)
+        columns = cross.columns(  # a generator: each prepared store is let go once read
+            ((rs.name, cross.prepare(rs.store) if rs.store is not None else None) for rs in ref_stores), only)
         values = cross.table.values
         for item, slots in rows(columns):
             yield item, {
