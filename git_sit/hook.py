@@ -10,7 +10,8 @@ installed hooks run: the first rejects with exit status 1, the second forwards
 accepted refs to ``sit.inbox.forward`` and never fails the push. With
 ``sit.inbox.requireSignature``, ``signature_checker`` runs gpg against a private
 home holding only the ``sit.inbox.trustedKeys`` keys; if gpg is missing or fails,
-the push is rejected (an inbox fails closed).
+the push is rejected (an inbox fails closed). A ``.signature`` that is no detached
+signature at all (a clear-signed message, say) is only that record's bad signature.
 """
 
 from __future__ import annotations
@@ -27,13 +28,15 @@ from git_sit import gpg
 from git_sit.errors import InvalidConfig, SitError
 from git_sit.inbox import Change, Verdict, Violation, check_commit, check_tip
 from git_sit.inboxconfig import KEYS, PREFIX, Settings, keyring_path, parse_settings
-from git_sit.signature import Check, Verify
+from git_sit.openpgp import dearmor, packets
+from git_sit.signature import BAD, Check, Verify
 from git_sit.signing import gpg_program
 from git_sit.storage import GitRepo
 from git_sit.storage.push import PushRepo
 
 MAX_LINES = 50
 FORWARD_LINES = 5
+_SIGNATURE_PACKET = 2  # RFC 4880 packet tag
 _LINE = re.compile(r"([0-9a-f]{40}|[0-9a-f]{64}) ([0-9a-f]{40}|[0-9a-f]{64}) (\S+)")
 
 
@@ -231,13 +234,38 @@ def signature_checker(repo: PushRepo, settings: Settings) -> Iterator[Verify | N
         # One gpg run per record: a record may be judged against several parents.
         key = (message, signature)
         if key not in seen:
-            seen[key] = tool.verify(message, signature)
+            seen[key] = _verify(tool, message, signature)
         return seen[key]
 
     try:
         yield verify
     finally:
         tool.close()
+
+
+def _verify(tool: gpg.Gpg, message: bytes, signature: bytes) -> Check:
+    """gpg's check; a bad one if gpg failed over something that is not a detached signature."""
+    try:
+        return tool.verify(message, signature)
+    except gpg.GpgError as exc:
+        # gpg reports nothing on --status-fd for a clear-signed or inline-signed message
+        # ("not a detached signature"): that is the pusher's mistake, not a broken gpg.
+        if is_detached_signature(signature):
+            raise
+        return Check(BAD, output=f"{exc}\n")
+
+
+def is_detached_signature(signature: bytes) -> bool:
+    """Whether ``signature`` starts with an OpenPGP signature packet (armoured or binary)."""
+    start = signature.find(b"-----BEGIN PGP ")
+    if start < 0:
+        data: bytes | None = signature
+    elif signature.startswith(b"-----BEGIN PGP SIGNATURE-----", start):
+        data = dearmor(signature[start:])
+    else:
+        return False  # PGP SIGNED MESSAGE (clear-signed), PGP MESSAGE (inline-signed), keys...
+    first = next(packets(data or b""), None)
+    return first is not None and first[0] == _SIGNATURE_PACKET
 
 
 def _cannot_check(exc: SitError) -> str:

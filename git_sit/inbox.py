@@ -51,6 +51,7 @@ EMPTY_DIRECTORY = "an empty directory; git keeps it, but it holds no record file
 UUID_PATTERN = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 DEFAULT_MAX_BLOB = 10 * 1024 * 1024
 DEFAULT_MAX_RECORDS = 10_000
+DEFAULT_MAX_RECORD_SIZE = 32 * 1024 * 1024
 
 _MODE_NAMES = {MODE_EXECUTABLE: "an executable file", MODE_SYMLINK: "a symlink",
                MODE_SUBMODULE: "a submodule", MODE_TREE: "a directory"}
@@ -114,6 +115,7 @@ class Rules:
     item_pattern: re.Pattern[str] = re.compile(UUID_PATTERN)
     max_blob: int = DEFAULT_MAX_BLOB
     max_records: int = DEFAULT_MAX_RECORDS
+    max_record_size: int = DEFAULT_MAX_RECORD_SIZE  # the sum of a record's file sizes
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +177,7 @@ class _Judge:
         self.configs: dict[str, RepoConfig | None] = {}
         self.oversize: set[str] = set()
         self.valid: dict[str, bool] = {}
-        self.existing: dict[str, bool] = {}
+        self.existing: dict[str, str | None] = {}  # record path -> why a link to it fails
 
     def flag(self, path: str, reason: str) -> None:
         self.violations.append(Violation(path, reason))
@@ -308,7 +310,11 @@ class _Judge:
             ok = False
         if not ok or any(join(record.path, n) in self.oversize for n, _ in record.files):
             return
-        contents = [(n, self.commit.read(e)) for n, e in record.files]
+        size, limit = self._record_size(record.files), self.rules.max_record_size
+        if size > limit:
+            self.flag(record.path, f"record of {size} bytes is larger than the limit of {limit} bytes")
+            return
+        contents = self._read_files(record.files)
         actual = compute_id(contents, config.hasher)
         if actual != record.record_id:
             self.flag(record.path, f"record content hashes to {actual}, not to its directory name")
@@ -316,6 +322,18 @@ class _Judge:
         if self.verify is not None and not self._signature_ok(record, dict(contents), config.hasher):
             return
         self.valid[record.path] = True
+
+    def _record_size(self, files: list[tuple[str, Entry]]) -> int:
+        # From blob headers, before reading: many names can share one big, well-compressed blob.
+        return sum(self.commit.size(e) for _, e in files)
+
+    def _read_files(self, files: list[tuple[str, Entry]]) -> list[tuple[str, bytes]]:
+        """Each file's bytes, reading a blob that several names share only once."""
+        blobs: dict[str, bytes] = {}
+        for _, entry in files:
+            if entry.oid not in blobs:
+                blobs[entry.oid] = self.commit.read(entry)
+        return [(name, blobs[entry.oid]) for name, entry in files]
 
     def _signature_ok(self, record: _NewRecord, files: dict[str, bytes], hasher: Hasher) -> bool:
         assert self.verify is not None
@@ -374,18 +392,26 @@ class _Judge:
         if target in self.valid:
             return  # a record new in this commit: its own checks report any problem
         if target not in self.existing:
-            self.existing[target] = self._existing_record_ok(target, name, config.hasher)
-        if not self.existing[target]:
-            self.flag(path, f"links to {target}, which is missing or does not verify")
+            self.existing[target] = self._existing_record_problem(target, name, config.hasher)
+        problem = self.existing[target]
+        if problem is not None:
+            self.flag(path, f"links to {target}, {problem}")
 
-    def _existing_record_ok(self, target: str, record_id: str, hasher: Hasher) -> bool:
+    def _existing_record_problem(self, target: str, record_id: str, hasher: Hasher) -> str | None:
+        """Why a link to a record that is not new in this commit fails, or None."""
+        missing = "which is missing or does not verify"
         entry = self.commit.entry(target)
         if entry is None or entry.mode != MODE_TREE:
-            return False
+            return missing
         files = self.commit.files(target)
         if any(e.mode not in (MODE_FILE, MODE_EXECUTABLE) or not is_utf8_name(n) for n, e in files):
-            return False
-        return compute_id([(normalise_name(n), self.commit.read(e)) for n, e in files], hasher) == record_id
+            return missing
+        # An earlier commit of the push may have added it, rejected but present: bound it too.
+        size, limit = self._record_size(files), self.rules.max_record_size
+        if size > limit:
+            return f"a record of {size} bytes, larger than the limit of {limit} bytes"
+        contents = [(normalise_name(n), data) for n, data in self._read_files(files)]
+        return None if compute_id(contents, hasher) == record_id else missing
 
 
 def file_change(change: Change) -> Change | str | None:

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from git_sit.errors import InvalidConfig
-from git_sit.inbox import DEFAULT_MAX_BLOB, DEFAULT_MAX_RECORDS, UUID_PATTERN, Rules
+from git_sit.inbox import DEFAULT_MAX_BLOB, DEFAULT_MAX_RECORD_SIZE, DEFAULT_MAX_RECORDS, UUID_PATTERN, Rules
 
 PREFIX = "sit.inbox."
 DEFAULT_REFS = ("refs/heads/*",)
@@ -31,6 +31,7 @@ KEYS = {
     "itempattern": "sit.inbox.itemPattern",
     "maxblobsize": "sit.inbox.maxBlobSize",
     "maxrecords": "sit.inbox.maxRecords",
+    "maxrecordsize": "sit.inbox.maxRecordSize",
     "forward": "sit.inbox.forward",
     "requiresignature": "sit.inbox.requireSignature",
     "trustedkeys": "sit.inbox.trustedKeys",
@@ -78,6 +79,7 @@ def parse_settings(entries: Iterable[tuple[str, str | None]]) -> Settings:
         item_pattern=_pattern(last("itempattern")),
         max_blob=_size(KEYS["maxblobsize"], last("maxblobsize"), DEFAULT_MAX_BLOB),
         max_records=_size(KEYS["maxrecords"], last("maxrecords"), DEFAULT_MAX_RECORDS),
+        max_record_size=_size(KEYS["maxrecordsize"], last("maxrecordsize"), DEFAULT_MAX_RECORD_SIZE),
     )
     keys = _trusted_keys(last("trustedkeys"))
     require = flags.get("requiresignature", keys is not None)

@@ -6,6 +6,7 @@ driver (input parsing, ref rules, the 50-line report) are tested first.
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import subprocess
@@ -18,7 +19,7 @@ import pygit2
 import pytest
 
 from git_sit.errors import SitError
-from git_sit.hook import Finding, RefUpdate, check_ref, parse_updates, report
+from git_sit.hook import Finding, RefUpdate, check_ref, is_detached_signature, parse_updates, report
 from git_sit.inbox import Violation
 from git_sit.record import compute_id, split_path
 from git_sit.shim import render
@@ -65,6 +66,32 @@ def test_report_caps_at_fifty_lines():
     assert lines[0] == "refs/heads/main abc1234: p0: bad"
     assert len(lines) == 51 and lines[-1] == "... and 3 more violations"
     assert report(findings[:50])[-1] == "refs/heads/main abc1234: p49: bad"
+
+
+def _armour(kind: str, data: bytes) -> bytes:
+    return f"-----BEGIN PGP {kind}-----\n\n{base64.b64encode(data).decode()}\n-----END PGP {kind}-----\n".encode()
+
+
+SIGNATURE_PACKET = bytes([0xC2, 3, 4, 0, 0])  # new-format tag 2; the body does not matter here
+ONE_PASS_PACKET = bytes([0xC4, 3, 3, 0, 0])  # tag 4, how an inline-signed message starts
+
+
+@pytest.mark.parametrize(("signature", "detached"), [
+    (_armour("SIGNATURE", SIGNATURE_PACKET), True),
+    (b"leading text\n" + _armour("SIGNATURE", SIGNATURE_PACKET), True),
+    (SIGNATURE_PACKET, True),
+    (bytes([0x88, 3, 4, 0, 0]), True),  # old-format tag 2
+    (b"-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\nhello\n" + _armour("SIGNATURE", SIGNATURE_PACKET),
+     False),
+    (_armour("MESSAGE", ONE_PASS_PACKET), False),
+    (_armour("SIGNATURE", ONE_PASS_PACKET), False),
+    (_armour("PUBLIC KEY BLOCK", bytes([0xC6, 1, 4])), False),
+    (b"junk\n", False),
+    (b"", False),
+], ids=["armoured", "after text", "binary", "old format", "clear-signed", "inline-signed",
+        "not a signature packet", "a key", "junk", "empty"])
+def test_is_detached_signature(signature, detached):
+    assert is_detached_signature(signature) is detached
 
 
 def test_shipped_shim_is_the_template():
@@ -411,6 +438,28 @@ def test_limits(inbox):
                     rf"refs/heads/main {SHORT}: the push adds 3 new records, more than the limit of 2")
     git(inbox.work, "reset", "-q", "--hard", "HEAD~1")
     assert inbox.push("origin", "HEAD:main").code == 0
+
+
+def _record_of(size: int) -> dict[str, bytes]:
+    """A record of exactly ``size`` bytes, most of them one blob under several names."""
+    shared = {f"copy/{n}": b"\0" * 900 for n in range(4)}  # one blob: a small push, a big record
+    files = record_files(types=["Commented"], text=f"{size}\n", extra=shared)
+    return {**files, "pad": b"y" * (size - sum(len(d) for d in files.values()))}
+
+
+def test_record_size_limit(inbox):
+    git(inbox.server, "config", "sit.inbox.maxRecordSize", "4k")
+    before = inbox.refs()
+    rid = inbox.add_record(_record_of(4097))
+    run = inbox.push("origin", "HEAD:main")
+    assert_rejected(inbox, before, run, rf"refs/heads/main {SHORT}: {re.escape(f'.sit/records/{split_path(rid)}')}: "
+                                        r"record of 4097 bytes is larger than the limit of 4096 bytes")
+    assert len(remote_lines(run)) == 1  # its link is not reported again
+    git(inbox.work, "reset", "-q", "--hard", "origin/main")
+    inbox.add_record(_record_of(4096))
+    run = inbox.push("origin", "HEAD:main")
+    assert run.code == 0, run.err
+    assert inbox.head() == git(inbox.work, "rev-parse", "HEAD").strip()
 
 
 def test_a_stray_file_added_and_removed_again_is_rejected(inbox):

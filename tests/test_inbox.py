@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 from collections.abc import Mapping
 
 import pytest
@@ -270,6 +271,55 @@ def test_blob_limit():
     assert [(v.path.rsplit("/", 1)[-1], v.reason) for v in violations] == [
         ("text", "blob of 101 bytes is larger than the limit of 100 bytes")]
     assert judge({**flat(big)}, rules=Rules(max_blob=101)).violations == ()
+
+
+class CountingSnapshot(DictSnapshot):
+    """A ``DictSnapshot`` that counts the blobs read, by ID."""
+
+    def __init__(self, files: Files) -> None:
+        super().__init__(files)
+        self.reads: Counter[str] = Counter()
+
+    def read(self, entry: Entry) -> bytes:
+        self.reads[entry.oid] += 1
+        return super().read(entry)
+
+
+def judge_reads(added: Files, base: Files = BASE, rules: Rules = DEFAULT_RULES) -> tuple[list[str], Counter[str]]:
+    parent, commit = DictSnapshot(base), CountingSnapshot({**base, **added})
+    verdict = check_commit(parent, commit, diff(parent, commit), rules)
+    return [str(v) for v in verdict.violations], commit.reads
+
+
+SHARED = b"\0" * 1000
+MANY_NAMES = {**NEW, **{f"copy/{n:02}": SHARED for n in range(50)}}  # one blob under 50 names
+MANY_ID = compute_id(MANY_NAMES.items())
+MANY_DIR = f".sit/records/{split_path(MANY_ID)}"
+MANY_SIZE = sum(len(data) for data in MANY_NAMES.values())
+
+
+def test_record_size_limit_is_checked_before_reading():
+    violations, reads = judge_reads(flat(MANY_NAMES), rules=Rules(max_record_size=MANY_SIZE - 1))
+    assert violations == [f"{MANY_DIR}: record of {MANY_SIZE} bytes is larger than the limit of "
+                          f"{MANY_SIZE - 1} bytes"]
+    assert reads == Counter()
+
+
+def test_a_blob_is_read_once_per_record():
+    violations, reads = judge_reads(flat(MANY_NAMES), rules=Rules(max_record_size=MANY_SIZE))
+    assert violations == []
+    assert reads[oid(MODE_FILE, SHARED)] == 1
+    assert set(reads.values()) == {1}
+
+
+def test_link_to_an_existing_record_over_the_size_limit():
+    # Say an earlier commit of the push added the record, and was rejected for its size.
+    violations, reads = judge_reads(link(NEW_ITEM, MANY_ID), base={**BASE, **flat(MANY_NAMES)},
+                                    rules=Rules(max_record_size=MANY_SIZE - 1))
+    assert violations == [f".sit/items/{NEW_ITEM}/{MANY_ID}: links to {MANY_DIR}, a record of {MANY_SIZE} "
+                          f"bytes, larger than the limit of {MANY_SIZE - 1} bytes"]
+    assert list(reads) == [oid(MODE_FILE, link(NEW_ITEM, MANY_ID)[f".sit/items/{NEW_ITEM}/{MANY_ID}"])]
+    assert judge_reads(link(NEW_ITEM, MANY_ID), base={**BASE, **flat(MANY_NAMES)})[0] == []
 
 
 @pytest.mark.parametrize("base", [

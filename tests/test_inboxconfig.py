@@ -16,6 +16,7 @@ def test_defaults():
     assert not settings.rules.item_pattern.fullmatch("885A8AF0-22FF-455C-89A6-68A13597DD53")
     assert settings.rules.max_blob == 10 * 1024 * 1024
     assert settings.rules.max_records == 10_000
+    assert settings.rules.max_record_size == 32 * 1024 * 1024
     assert settings.forward is None
 
 
@@ -26,6 +27,7 @@ def test_values_and_case_insensitive_keys():
         ("sit.inbox.itempattern", "[a-z]+"),
         ("sit.inbox.maxBlobSize", "1k"), ("sit.inbox.maxblobsize", "2M"),
         ("sit.inbox.maxrecords", "5"),
+        ("sit.inbox.maxRecordSize", "64k"),
         ("sit.inbox.forward", "upstream"),
     ])
     assert settings.refs == ("refs/heads/*", "refs/inbox/*")
@@ -33,6 +35,7 @@ def test_values_and_case_insensitive_keys():
     assert settings.rules.item_pattern.pattern == "[a-z]+"
     assert settings.rules.max_blob == 2 * 1024 * 1024  # the last value wins, as in git
     assert settings.rules.max_records == 5
+    assert settings.rules.max_record_size == 64 * 1024
     assert settings.forward == "upstream"
 
 
@@ -41,6 +44,7 @@ def test_values_and_case_insensitive_keys():
     ([("sit.inbox.maxblobsize", "ten")], "sit.inbox.maxBlobSize = 'ten' must be a positive whole number"),
     ([("sit.inbox.maxblobsize", "0")], "positive"),
     ([("sit.inbox.maxrecords", "-1")], "sit.inbox.maxRecords"),
+    ([("sit.inbox.maxrecordsize", "1t")], "sit.inbox.maxRecordSize = '1t' must be a positive whole number"),
     ([("sit.inbox.itempattern", "[a-")], "not a valid regular expression"),
     ([("sit.inbox.ref", "heads/*")], "must be a ref pattern"),
     ([("sit.inbox.path", "../up")], "must be a relative path"),

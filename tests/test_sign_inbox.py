@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -106,6 +107,31 @@ def test_tampered_signatures_are_rejected(inbox: Inbox, keys: Keys, make):
     assert rid == compute_id(files.items())
     run = inbox.push("origin", "HEAD:main")
     assert_rejected(inbox, before, run, rf"refs/heads/main {SHORT}: {record_path(rid)}: signature is bad.*{RULE}")
+
+
+def _gpg_output(keys: Keys, *how: str) -> bytes:
+    result = subprocess.run(["gpg", "--batch", "--armor", *how, "--local-user", keys.alice],
+                            input=b"hello\n", capture_output=True, check=True)
+    return result.stdout
+
+
+# gpg finds no detached signature in the last two and reports nothing on --status-fd.
+NOT_DETACHED = {"junk": lambda keys: b"junk\n",
+                "clear-signed": lambda keys: _gpg_output(keys, "--clearsign"),
+                "inline-signed": lambda keys: _gpg_output(keys, "--sign")}
+
+
+@pytest.mark.parametrize("make", NOT_DETACHED.values(), ids=NOT_DETACHED.keys())
+def test_a_signature_that_is_not_detached_is_bad_and_the_rest_is_reported(inbox: Inbox, keys: Keys, make):
+    files = {**record_files(["Commented"], "Approved\n", prev=[SEED_ID]), ".signature": make(keys)}
+    before = inbox.refs()
+    (inbox.work / "README").write_text("Changed in the same commit\n")
+    rid = inbox.add_record(files, ITEM)
+    assert rid == compute_id(files.items())
+    run = inbox.push("origin", "HEAD:main")
+    assert_rejected(inbox, before, run, rf"refs/heads/main {SHORT}: {record_path(rid)}: signature is bad{RULE}",
+                    rf"refs/heads/main {SHORT}: README: modified; existing files may not change")
+    assert len(remote_lines(run)) == 2
 
 
 def test_records_the_server_already_has_are_not_judged_again(inbox: Inbox):
