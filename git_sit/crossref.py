@@ -27,7 +27,6 @@ each process).
 from __future__ import annotations
 
 import contextlib
-import gc
 import json
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -241,7 +240,6 @@ class CrossReader(Generic[V]):
         anchors = [self._anchors[settings] for _, _, settings, _ in batch]
         jobs = min(len(batch), batch[0][1].jobs or default_jobs())
         columns = []
-        gc.freeze()  # the workers' collections then leave this process's objects (and pages) alone
         with contextlib.closing(ordered_map(self._compare, list(batch), jobs, bulk_mode)) as produced:
             for (name, store, settings, key), anchor, compared in zip(batch, anchors, produced, strict=True):
                 fresh = store.reopened()  # let go once this ref is done; the batch keeps its unread copy
@@ -252,7 +250,6 @@ class CrossReader(Generic[V]):
                     replayed = replay(fresh, compared.results)
                     columns.append(self._finish(name, fresh, settings, key, compared.plan, replayed))
                 self._remember_memo(fresh, settings, key)
-        gc.unfreeze()
         return columns
 
     def _compare(self, ref: tuple[str, Store, bytes, bytes]) -> Compared | None:  # in a worker
