@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pygit2
+import pytest
 
 from git_sit.config import DEFAULT_CONFIG_BYTES
 from git_sit.record import compute_id, link_content, split_path
@@ -152,3 +154,23 @@ def failing_on_x(this: dict[str, Any], state: dict[str, Any], record: Any) -> di
         state["partial"] = True
         raise ReducerFailure("Error: boom")
     return state
+
+
+def read_only(directory: Path, args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``args`` while ``directory`` cannot be written (a read-only mount when root)."""
+    if os.geteuid() != 0:
+        modes = {p: p.stat().st_mode for p in [directory, *directory.rglob("*")]}
+        try:
+            for path, mode in modes.items():
+                path.chmod(stat.S_IMODE(mode) & ~0o222)
+            return subprocess.run(args, cwd=cwd, capture_output=True, text=True, check=False)
+        finally:
+            for path, mode in modes.items():
+                path.chmod(stat.S_IMODE(mode))
+    script = ('mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" "$1" || exit 99; '
+              'shift; exec "$@"')
+    run = subprocess.run(["unshare", "-m", "sh", "-c", script, "sh", str(directory), *args],
+                         cwd=cwd, capture_output=True, text=True, check=False)
+    if run.returncode == 99:
+        pytest.skip("cannot make a read-only mount here")
+    return run

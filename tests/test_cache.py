@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +15,7 @@ from git_sit import bulk, cachekey
 from git_sit.locate import Options, open_store
 from git_sit.record import compute_id, link_content, split_path
 from git_sit.statecache import Damaged, StateCache, cache_path, pack, unpack
-from tests.helpers import commit_files, git, parse_blocks, record_files, sit, sit_tree_files
+from tests.helpers import commit_files, git, parse_blocks, read_only, record_files, sit, sit_tree_files
 from tests.tricky import commit, tricky_files, write_disk
 
 
@@ -198,26 +197,6 @@ def test_two_processes_fill_the_cache_at_once(repo, workdir):
         assert out.decode() == expected
         assert b"damaged" not in err
     assert items(workdir, "--rev", "main").out == expected
-
-
-def read_only(directory: Path, args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run ``args`` while ``directory`` cannot be written (a read-only mount when root)."""
-    if os.geteuid() != 0:
-        modes = {p: p.stat().st_mode for p in [directory, *directory.rglob("*")]}
-        try:
-            for path, mode in modes.items():
-                path.chmod(stat.S_IMODE(mode) & ~0o222)
-            return subprocess.run(args, cwd=cwd, capture_output=True, text=True, check=False)
-        finally:
-            for path, mode in modes.items():
-                path.chmod(stat.S_IMODE(mode))
-    script = ('mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" "$1" || exit 99; '
-              'shift; exec "$@"')
-    run = subprocess.run(["unshare", "-m", "sh", "-c", script, "sh", str(directory), *args],
-                         cwd=cwd, capture_output=True, text=True, check=False)
-    if run.returncode == 99:
-        pytest.skip("cannot make a read-only mount here")
-    return run
 
 
 @pytest.mark.parametrize("existing", [True, False], ids=["cache-exists", "no-cache-yet"])

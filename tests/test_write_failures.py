@@ -16,7 +16,7 @@ import pytest
 
 from git_sit.record import split_path
 from git_sit.storage.repo import command_line_config
-from tests.helpers import Run, git, sit
+from tests.helpers import Run, git, read_only, sit
 
 
 @pytest.fixture
@@ -249,3 +249,24 @@ def test_an_editor_that_saves_latin1_writes_nothing(sitrepo: Path, tmp_path: Pat
     before = files_below(sitrepo / ".sit")
     one_line_error(sit(sitrepo, "issue", "new", env={"GIT_EDITOR": str(script)}), "other than UTF-8")
     assert files_below(sitrepo / ".sit") == before
+
+
+@pytest.mark.parametrize(("target", "args", "fragment"), [
+    (".sit", ["item"], "cannot create item"),
+    (".sit", ["record", "-t", "Commented", "{item}", "text"], "cannot write record"),
+    (".sit", ["issue", "new", "-s", "Hello"], "Read-only file system"),
+    (".sit/items/{item}", ["issue", "comment", "{item}", "-m", "hello"], "Read-only file system"),
+    (".git", ["record", "-t", "Commented", "{item}", "text"], "cannot stage"),
+], ids=["item", "record", "issue-new", "comment-in-read-only-item", "git-dir-read-only"])
+def test_a_read_only_repository_fails_in_one_line_and_leaves_nothing(sitrepo: Path, target, args,
+                                                                     fragment):
+    """Root ignores file modes, so the directory is a read-only mount (see ``read_only``)."""
+    item = new_item(sitrepo)
+    (sitrepo / "text").write_text("hi\n")
+    git(sitrepo, "add", "text")
+    git(sitrepo, "commit", "-qm", "an item")
+    before = (files_below(sitrepo / ".sit"), git(sitrepo, "ls-files", "--stage"))
+    directory = sitrepo / target.format(item=item)
+    run = read_only(directory, ["git", "sit", *(a.format(item=item) for a in args)], sitrepo)
+    one_line_error(Run(run.returncode, run.stdout, run.stderr), fragment)
+    assert (files_below(sitrepo / ".sit"), git(sitrepo, "ls-files", "--stage")) == before
