@@ -29,7 +29,8 @@ import zlib
 from collections.abc import Callable, Iterable, Sequence
 
 FORMAT = "git-sit state cache 4"
-FILE_NAME = "states-v4.sqlite"
+FILE_PREFIX = "states-v"
+FILE_NAME = f"{FILE_PREFIX}4.sqlite"
 CACHE_DIR = "sit-cache"
 WRITE_TIMEOUT = 0.5  # seconds a writer waits for another process's batch before giving up
 KEEP_SNAPSHOTS = 64
@@ -121,6 +122,8 @@ class StateCache:
         directory = os.path.dirname(self.path)
         if not os.path.isdir(directory):
             os.makedirs(directory, exist_ok=True)
+        if not os.path.exists(self.path):
+            self._remove_other_formats()
         conn = sqlite3.connect(self.path, timeout=WRITE_TIMEOUT, isolation_level=None)
         try:
             conn.execute("PRAGMA journal_mode=WAL")
@@ -167,6 +170,14 @@ class StateCache:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.path + suffix)
 
+    def _remove_other_formats(self) -> None:
+        """Delete databases an older (or newer) git-sit left: each format has its own file name."""
+        directory, name = os.path.split(self.path)
+        for other in os.listdir(directory):
+            if other.startswith(FILE_PREFIX) and not other.startswith(name):
+                with contextlib.suppress(OSError):
+                    os.unlink(os.path.join(directory, other))
+
     def _failed(self, exc: Exception) -> None:
         """A read or write failed: rebuild if the database is damaged, else stop using it."""
         if isinstance(exc, Damaged) or (isinstance(exc, sqlite3.Error) and _is_damage(exc)):
@@ -181,6 +192,8 @@ class StateCache:
             self._conn.close()
             self._conn = None
         self._remove_files()
+        with contextlib.suppress(OSError):
+            self._remove_other_formats()
         return existed
 
     # --- reading ---

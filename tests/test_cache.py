@@ -74,6 +74,25 @@ def test_cache_clear(branches):
     assert sit(branches, "cache", "path").out.strip() == str(cache_file(branches))
 
 
+STALE_FORMATS = ("states-v3.sqlite", "states-v3.sqlite-wal", "states-v9.sqlite")
+
+
+def test_caches_of_other_formats_are_removed(branches):
+    """An upgrade names its database anew; the old files would otherwise stay for good."""
+    directory = cache_file(branches).parent
+    directory.mkdir()
+    for name in (*STALE_FORMATS, "unrelated"):
+        (directory / name).write_bytes(b"left by another git-sit")
+    expected = items(branches, "--rev", "main", cache=False).out
+    assert items(branches, "--rev", "main").out == expected
+    assert sorted(p.name for p in directory.iterdir() if not p.name.startswith("states-v4")) \
+        == ["unrelated"]
+    for name in STALE_FORMATS:
+        (directory / name).write_bytes(b"left again")
+    assert sit(branches, "cache", "clear").code == 0
+    assert [p.name for p in directory.iterdir()] == ["unrelated"]
+
+
 def test_reduce_uses_the_same_results(branches):
     for args in (["--rev", "other"], []):
         expected = sit(branches, "--no-cache", "reduce", "item-0007", *args).out
