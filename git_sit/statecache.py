@@ -28,6 +28,8 @@ import time
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 
+from git_sit.errors import WriteError
+
 FORMAT = "git-sit state cache 4"
 FILE_PREFIX = "states-v"
 FILE_NAME = f"{FILE_PREFIX}4.sqlite"
@@ -191,7 +193,10 @@ class StateCache:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
-        self._remove_files()
+        try:
+            self._remove_files()
+        except OSError as exc:
+            raise WriteError(f"cannot remove the cache {self.path}: {exc.strerror}.") from None
         with contextlib.suppress(OSError):
             self._remove_other_formats()
         return existed

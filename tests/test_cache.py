@@ -229,6 +229,16 @@ def test_read_only_git_directory(branches, existing):
     assert run.stderr == ""
 
 
+def test_clearing_a_cache_that_cannot_be_removed_fails_in_one_line(branches):
+    items(branches, "--rev", "main")
+    run = read_only(branches / ".git", ["git", "sit", "cache", "clear"], branches)
+    assert run.returncode == 1, run.stderr
+    reasons = ("Read-only file system", "Permission denied")  # a mount as root, else modes
+    assert run.stderr in [f"Error: cannot remove the cache {cache_file(branches)}: {why}.\n"
+                          for why in reasons]
+    assert cache_file(branches).exists()
+
+
 def test_unwritable_cache_directory_in_process(branches):
     """Without write access (simulated: the cache path is below a file) reads still work."""
     store = open_store(str(branches), Options("main"))
