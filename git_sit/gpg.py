@@ -5,6 +5,9 @@ gpg runs as a subprocess, as git runs it for signed commits: ``--status-fd`` lin
 ``Gpg`` is built lazily and nothing here runs unless signing or verifying was
 asked for, so a machine without gpg reads and writes unsigned records unhindered.
 A missing or broken program is a ``GpgError`` with one line saying what to do.
+A ``.signature`` that is no detached signature at all (a clear-signed or
+inline-signed message, say), over which gpg reports nothing, is a bad signature,
+not a broken gpg: ``verify`` says so for every caller (the CLI and the inbox).
 
 A trusted keyring (``--trusted KEYRING``) is imported into a private temporary
 GnuPG home, and verification then runs against that home only, so "good" means
@@ -25,6 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from git_sit.errors import SitError
+from git_sit.openpgp import dearmor, packets
 from git_sit.signature import (
     BAD,
     ERROR,
@@ -40,6 +44,7 @@ STATUS_PREFIX = "[GNUPG:] "
 DEFAULT_PROGRAM = "gpg"
 # gpg's ERRSIG return code for "no public key".
 _NO_PUBKEY_RC = "9"
+_SIGNATURE_PACKET = 2  # RFC 4880 packet tag
 _OUTCOMES = {"GOODSIG": GOOD, "BADSIG": BAD, "EXPSIG": EXPIRED_SIGNATURE,
              "EXPKEYSIG": EXPIRED_KEY, "REVKEYSIG": REVOKED_KEY}
 
@@ -119,21 +124,42 @@ class Gpg:
         return result.stdout
 
     def verify(self, message: bytes, signature: bytes) -> Check:
-        """What gpg says about ``signature`` (armoured, detached) over ``message``."""
+        """What gpg says about ``signature`` (armoured, detached) over ``message``.
+
+        Bad if gpg reported nothing because it is no detached signature; ``GpgError``
+        if gpg reported nothing about one that is.
+        """
         with tempfile.NamedTemporaryFile(prefix="git-sit-", suffix=".asc") as handle:
             handle.write(signature)
             handle.flush()
             result = self._run(["--status-fd=1", "--verify", handle.name, "-"], message)
         output = result.stderr.decode("utf-8", errors="replace")
         check = parse_status(result.stdout.decode("utf-8", errors="replace"), output)
-        if check is None:
-            raise GpgError(f"gpg failed to verify a signature: {_last_line(output)}")
-        return check
+        if check is not None:
+            return check
+        # gpg says "not a detached signature" on stderr only, for a clear-signed or
+        # inline-signed message: the signer's mistake, not a broken gpg.
+        if not is_detached_signature(signature):
+            return Check(BAD, output=output or "not a detached OpenPGP signature\n")
+        raise GpgError(f"gpg failed to verify a signature: {_last_line(output)}")
 
     def close(self) -> None:
         """Remove the trusted keyring's private home, if this object made one."""
         if self.owns_home and self.home:
             shutil.rmtree(self.home, ignore_errors=True)
+
+
+def is_detached_signature(signature: bytes) -> bool:
+    """Whether ``signature`` starts with an OpenPGP signature packet (armoured or binary)."""
+    start = signature.find(b"-----BEGIN PGP ")
+    if start < 0:
+        data: bytes | None = signature
+    elif signature.startswith(b"-----BEGIN PGP SIGNATURE-----", start):
+        data = dearmor(signature[start:])
+    else:
+        return False  # PGP SIGNED MESSAGE (clear-signed), PGP MESSAGE (inline-signed), keys...
+    first = next(packets(data or b""), None)
+    return first is not None and first[0] == _SIGNATURE_PACKET
 
 
 def trusted(keyring: str, program: str = DEFAULT_PROGRAM) -> Gpg:

@@ -4,14 +4,17 @@
 the ref rules (allowed patterns, no deletions, no force pushes), finds the new
 commits, and accepts each one only if some parent makes every difference an
 allowed addition (``inbox.check_commit``) and the ref's new tip keeps every file
-of its old one (``inbox.check_tip``); ``report`` turns findings into at
-most 50 lines plus a count. ``pre_receive`` and ``post_receive`` are what the
+of its old one (``inbox.check_tip``); the record blobs read for that, over every
+ref of the push, are bounded by ``sit.inbox.maxPushSize`` (an ``inboxtypes.Budget``),
+and past it the push is refused and nothing more is read. ``report`` turns findings
+into at most 50 lines plus a count. ``pre_receive`` and ``post_receive`` are what the
 installed hooks run: the first rejects with exit status 1, the second forwards
 accepted refs to ``sit.inbox.forward`` and never fails the push. With
 ``sit.inbox.requireSignature``, ``signature_checker`` runs gpg against a private
 home holding only the ``sit.inbox.trustedKeys`` keys; if gpg is missing or fails,
-the push is rejected (an inbox fails closed). A ``.signature`` that is no detached
-signature at all (a clear-signed message, say) is only that record's bad signature.
+the push is rejected (an inbox fails closed); a ``.signature`` that is no detached
+signature at all (a clear-signed message, say) is only that record's bad signature
+(``gpg.Gpg.verify``).
 """
 
 from __future__ import annotations
@@ -26,17 +29,15 @@ from typing import TextIO
 
 from git_sit import gpg
 from git_sit.errors import InvalidConfig, SitError
-from git_sit.inbox import Change, Verdict, Violation, check_commit, check_tip
+from git_sit.inbox import Budget, Change, Verdict, Violation, check_commit, check_tip
 from git_sit.inboxconfig import KEYS, PREFIX, Settings, keyring_path, parse_settings
-from git_sit.openpgp import dearmor, packets
-from git_sit.signature import BAD, Check, Verify
+from git_sit.signature import Check, Verify
 from git_sit.signing import gpg_program
 from git_sit.storage import GitRepo
 from git_sit.storage.push import PushRepo
 
 MAX_LINES = 50
 FORWARD_LINES = 5
-_SIGNATURE_PACKET = 2  # RFC 4880 packet tag
 _LINE = re.compile(r"([0-9a-f]{40}|[0-9a-f]{64}) ([0-9a-f]{40}|[0-9a-f]{64}) (\S+)")
 
 
@@ -112,6 +113,11 @@ class Inbox:
     diffs: dict[tuple[str, str], list[Change]] = field(default_factory=dict)
     records: set[str] = field(default_factory=set)
     over_limit: bool = False
+    budget: Budget = field(init=False)  # record bytes the push may read (sit.inbox.maxPushSize)
+    over_budget: bool = False
+
+    def __post_init__(self) -> None:
+        self.budget = Budget(self.settings.rules.max_push_size)
 
     def judge_update(self, update: RefUpdate, tips: list[str]) -> list[Finding]:
         """Every finding for one ref update; ``tips`` are the existing refs' commits."""
@@ -121,6 +127,8 @@ class Inbox:
             problems = self._check_history(update)
         if problems:
             return [Finding(update.ref, short, v) for v in problems]
+        if self.budget.exceeded:
+            return []  # the push is refused already (``judge_commits``): read nothing more
         findings = self.judge_commits(update.ref, self.repo.new_commits(update.new, tips))
         if findings:
             return findings  # the tip is only a backstop: these say what is wrong first
@@ -151,18 +159,27 @@ class Inbox:
         # One batch diff against each commit's preferred parent; others only if that one fails.
         self.diffs.update(self.repo.changes([(ps[0], c) for c, ps in parents.items() if ps]))
         for commit in commits:
+            if self.over_budget:
+                break  # the push is refused: judging further commits would read more
             if commit not in self.verdicts:
                 self.verdicts[commit] = self._judge_commit(commit, parents[commit])
             verdict = self.verdicts[commit]
             short = self.repo.short(commit)
             findings.extend(Finding(ref, short, v) for v in verdict.violations)
             self.records.update(verdict.records)
+            if self.budget.exceeded and not self.over_budget:
+                self.over_budget = True
+                findings.append(Finding(ref, short, Violation("", self._over_budget())))
         limit = self.settings.rules.max_records
         if len(self.records) > limit and not self.over_limit and commits:
             self.over_limit = True
             reason = f"the push adds {len(self.records)} new records, more than the limit of {limit}"
             findings.append(Finding(ref, self.repo.short(commits[-1]), Violation("", reason)))
         return findings
+
+    def _over_budget(self) -> str:
+        return (f"checking the push's records would read more than {self.budget.limit} bytes, the limit "
+                f"of {KEYS['maxpushsize']}; push fewer or smaller records at a time")
 
     def _parents(self, commit: str, pushed: set[str]) -> list[str]:
         # Parents the server already has first: their diff is only what this push adds.
@@ -181,7 +198,7 @@ class Inbox:
             if changes is None:
                 changes = self.repo.changes([pair])[pair]
             verdict = check_commit(self.repo.snapshot(parent), snapshot, changes, self.settings.rules,
-                                   self.verify)
+                                   self.verify, self.budget)
             if not verdict.violations:
                 return verdict
             if best is None or len(verdict.violations) < len(best.violations):
@@ -234,38 +251,13 @@ def signature_checker(repo: PushRepo, settings: Settings) -> Iterator[Verify | N
         # One gpg run per record: a record may be judged against several parents.
         key = (message, signature)
         if key not in seen:
-            seen[key] = _verify(tool, message, signature)
+            seen[key] = tool.verify(message, signature)
         return seen[key]
 
     try:
         yield verify
     finally:
         tool.close()
-
-
-def _verify(tool: gpg.Gpg, message: bytes, signature: bytes) -> Check:
-    """gpg's check; a bad one if gpg failed over something that is not a detached signature."""
-    try:
-        return tool.verify(message, signature)
-    except gpg.GpgError as exc:
-        # gpg reports nothing on --status-fd for a clear-signed or inline-signed message
-        # ("not a detached signature"): that is the pusher's mistake, not a broken gpg.
-        if is_detached_signature(signature):
-            raise
-        return Check(BAD, output=f"{exc}\n")
-
-
-def is_detached_signature(signature: bytes) -> bool:
-    """Whether ``signature`` starts with an OpenPGP signature packet (armoured or binary)."""
-    start = signature.find(b"-----BEGIN PGP ")
-    if start < 0:
-        data: bytes | None = signature
-    elif signature.startswith(b"-----BEGIN PGP SIGNATURE-----", start):
-        data = dearmor(signature[start:])
-    else:
-        return False  # PGP SIGNED MESSAGE (clear-signed), PGP MESSAGE (inline-signed), keys...
-    first = next(packets(data or b""), None)
-    return first is not None and first[0] == _SIGNATURE_PACKET
 
 
 def _cannot_check(exc: SitError) -> str:

@@ -11,119 +11,51 @@ points at a record present and valid in the commit; or, in a legacy (non
 flat-records) repository, a whole new record directory ``P/items/<ITEM>/<ID>/``.
 Anything else becomes a ``Violation``. Given a ``verify`` function that answers
 for the trusted keys only (``sit.inbox.requireSignature``), every new record must
-also carry a good signature by one of them (SIT-FORMAT §4.5). Nothing here
-touches git, gpg or the disk.
+also carry a good signature by one of them (SIT-FORMAT §4.5). The values it works
+with (``Entry``, ``Change``, ``Snapshot``, ``Rules``, ``Verdict``...) are defined in
+``inboxtypes`` and importable from here too. Nothing here touches git, gpg or the disk.
 """
 
 from __future__ import annotations
 
-import functools
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from git_sit.config import RepoConfig, parse_config
 from git_sit.errors import InvalidConfig
-from git_sit.record import (
-    Hasher,
-    compute_id,
-    encode_id,
-    is_record_id,
-    link_content,
-    normalise_name,
-    split_path,
+from git_sit.inboxtypes import (
+    EMPTY_DIRECTORY,
+    EMPTY_TREES,
+    MODE_EXECUTABLE,
+    MODE_FILE,
+    MODE_SUBMODULE,
+    MODE_SYMLINK,
+    MODE_TREE,
+    Budget,
+    Change,
+    Entry,
+    Rules,
+    Snapshot,
+    Verdict,
+    Violation,
+    id_length,
+    join,
+    repo_of,
 )
+from git_sit.record import Hasher, compute_id, is_record_id, link_content, normalise_name, split_path
 from git_sit.signature import Verify, check_record_signature
 from git_sit.view import is_utf8_name
 
-MODE_TREE = 0o040000
-MODE_FILE = 0o100644
-MODE_EXECUTABLE = 0o100755
-MODE_SYMLINK = 0o120000
-MODE_SUBMODULE = 0o160000
-
-# The empty tree's object ID (SHA-1 and SHA-256): git keeps an empty directory that way.
-EMPTY_TREES = frozenset({"4b825dc642cb6eb9a060e54bf8d69288fbee4904",
-                         "6ef19b41225c5369f1c104d45d8d85efa9b057b53b14b4b9b939dd74decc5321"})
-EMPTY_DIRECTORY = "an empty directory; git keeps it, but it holds no record files"
-
-UUID_PATTERN = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-DEFAULT_MAX_BLOB = 10 * 1024 * 1024
-DEFAULT_MAX_RECORDS = 10_000
-DEFAULT_MAX_RECORD_SIZE = 32 * 1024 * 1024
+# The vocabulary lives in inboxtypes; it stays importable from here, where callers found it.
+__all__ = [
+    "EMPTY_DIRECTORY", "EMPTY_TREES", "MODE_EXECUTABLE", "MODE_FILE", "MODE_SUBMODULE", "MODE_SYMLINK",
+    "MODE_TREE", "Budget", "Change", "Entry", "Rules", "Snapshot", "Verdict", "Violation", "check_commit",
+    "check_tip", "file_change", "id_length", "join", "repo_of",
+]
 
 _MODE_NAMES = {MODE_EXECUTABLE: "an executable file", MODE_SYMLINK: "a symlink",
                MODE_SUBMODULE: "a submodule", MODE_TREE: "a directory"}
-
-
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """A tree entry: its git mode and object ID."""
-
-    mode: int
-    oid: str
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """One path that differs between the parent and the commit (``None`` = absent there)."""
-
-    path: str
-    old: Entry | None
-    new: Entry | None
-
-
-class Snapshot(Protocol):
-    """A read-only view of one commit's tree, by '/'-separated path from the root."""
-
-    def entry(self, path: str) -> Entry | None:
-        """The entry (file, tree, symlink, submodule) at ``path``, or ``None``."""
-        ...
-
-    def files(self, path: str) -> list[tuple[str, Entry]]:
-        """Every non-tree entry below the tree at ``path``, with names relative to it."""
-        ...
-
-    def read(self, entry: Entry) -> bytes:
-        """A blob's bytes."""
-        ...
-
-    def size(self, entry: Entry) -> int:
-        """A blob's size in bytes, without reading it if possible."""
-        ...
-
-
-@dataclass(frozen=True, slots=True)
-class Violation:
-    """A path that breaks the rules, and why."""
-
-    path: str
-    reason: str
-
-    def __str__(self) -> str:
-        text = f"{self.path}: {self.reason}" if self.path else self.reason
-        # Paths that are not UTF-8 arrive as surrogates; show them without failing to print.
-        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-
-
-@dataclass(frozen=True, slots=True)
-class Rules:
-    """The configurable part of the rules (``sit.inbox.*``)."""
-
-    sit_paths: tuple[str, ...] = (".sit",)
-    item_pattern: re.Pattern[str] = re.compile(UUID_PATTERN)
-    max_blob: int = DEFAULT_MAX_BLOB
-    max_records: int = DEFAULT_MAX_RECORDS
-    max_record_size: int = DEFAULT_MAX_RECORD_SIZE  # the sum of a record's file sizes
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """What one commit does relative to one parent: its violations and its new record IDs."""
-
-    violations: tuple[Violation, ...]
-    records: frozenset[str]
+_DEFAULT_RULES = Rules()
 
 
 @dataclass(slots=True)
@@ -137,40 +69,13 @@ class _NewRecord:
     files: list[tuple[str, Entry]] = field(default_factory=list)
 
 
-def join(*parts: str) -> str:
-    """Join path parts, dropping empty ones (the repository path ``.`` is the root)."""
-    return "/".join(p for p in parts if p)
-
-
-def repo_of(path: str, sit_paths: Iterable[str]) -> tuple[str, list[str]] | None:
-    """The SIT repository a path belongs to (longest match by components) and the rest of it."""
-    parts = path.split("/")
-    best: list[str] | None = None
-    for repo in sit_paths:
-        prefix = [] if repo in ("", ".") else repo.split("/")
-        inside = parts[: len(prefix)] == prefix and len(parts) > len(prefix)
-        if inside and (best is None or len(prefix) > len(best)):
-            best = prefix
-    return None if best is None else ("/".join(best), parts[len(best):])
-
-
-def id_length(config: RepoConfig) -> int:
-    """The length of a record ID in a repository (for the depth of ``records/``)."""
-    return _encoded_length(config.digest_size)
-
-
-@functools.cache
-def _encoded_length(digest_size: int) -> int:
-    return len(encode_id(bytes(digest_size)))
-
-
 class _Judge:
     """Judges one commit against one parent; collects violations and new records."""
 
     def __init__(self, parent: Snapshot, commit: Snapshot, rules: Rules,
-                 verify: Verify | None = None) -> None:
+                 verify: Verify | None = None, budget: Budget | None = None) -> None:
         self.parent, self.commit, self.rules = parent, commit, rules
-        self.verify = verify
+        self.verify, self.budget = verify, budget
         self.violations: list[Violation] = []
         self.records: dict[str, _NewRecord] = {}
         self.links: list[tuple[str, str, str, Entry, str]] = []
@@ -315,6 +220,8 @@ class _Judge:
             self.flag(record.path, f"record of {size} bytes is larger than the limit of {limit} bytes")
             return
         contents = self._read_files(record.files)
+        if contents is None:
+            return  # over the push's budget: left unjudged, and the push is refused
         actual = compute_id(contents, config.hasher)
         if actual != record.record_id:
             self.flag(record.path, f"record content hashes to {actual}, not to its directory name")
@@ -327,12 +234,15 @@ class _Judge:
         # From blob headers, before reading: many names can share one big, well-compressed blob.
         return sum(self.commit.size(e) for _, e in files)
 
-    def _read_files(self, files: list[tuple[str, Entry]]) -> list[tuple[str, bytes]]:
-        """Each file's bytes, reading a blob that several names share only once."""
-        blobs: dict[str, bytes] = {}
-        for _, entry in files:
-            if entry.oid not in blobs:
-                blobs[entry.oid] = self.commit.read(entry)
+    def _read_files(self, files: list[tuple[str, Entry]]) -> list[tuple[str, bytes]] | None:
+        """Each file's bytes, reading a blob that several names share only once.
+
+        None, reading nothing, if the push's budget cannot pay for these blobs.
+        """
+        unique = {entry.oid: entry for _, entry in files}
+        if self.budget is not None and not self.budget.take(sum(map(self.commit.size, unique.values()))):
+            return None
+        blobs = {oid: self.commit.read(entry) for oid, entry in unique.items()}
         return [(name, blobs[entry.oid]) for name, entry in files]
 
     def _signature_ok(self, record: _NewRecord, files: dict[str, bytes], hasher: Hasher) -> bool:
@@ -385,7 +295,8 @@ class _Judge:
         if not self._check_item_name(repo, item, path) or path in self.oversize:
             return  # an oversized link file is already reported and is not read
         expected = link_content(name)
-        if self.commit.read(entry) != expected:
+        # The size first: a link file of any other size is wrong, and need not be read.
+        if self.commit.size(entry) != len(expected) or self.commit.read(entry) != expected:
             self.flag(path, f"link content must be exactly {expected.decode()}")
             return
         target = join(repo, "records", split_path(name))
@@ -410,7 +321,10 @@ class _Judge:
         size, limit = self._record_size(files), self.rules.max_record_size
         if size > limit:
             return f"a record of {size} bytes, larger than the limit of {limit} bytes"
-        contents = [(normalise_name(n), data) for n, data in self._read_files(files)]
+        read = self._read_files(files)
+        if read is None:
+            return None  # over the push's budget: unjudged, and the push is refused
+        contents = [(normalise_name(n), data) for n, data in read]
         return None if compute_id(contents, hasher) == record_id else missing
 
 
@@ -464,12 +378,15 @@ def check_tip(changes: Iterable[Change], sit_paths: Iterable[str]) -> list[Viola
 
 
 def check_commit(parent: Snapshot, commit: Snapshot, changes: Iterable[Change],
-                 rules: Rules = Rules(), verify: Verify | None = None) -> Verdict:
+                 rules: Rules = _DEFAULT_RULES, verify: Verify | None = None,
+                 budget: Budget | None = None) -> Verdict:
     """Judge every difference between a parent's tree and a commit's tree (§8.3 rule 4).
 
     With ``verify`` (gpg confined to the trusted keys), new records must be signed by them.
+    With a ``budget``, records whose blobs it cannot pay for are not read, and so neither
+    accepted nor reported: once ``budget.exceeded``, the caller must refuse the push.
     """
-    judge = _Judge(parent, commit, rules, verify)
+    judge = _Judge(parent, commit, rules, verify, budget)
     for change in changes:
         judge.change(change)
     return judge.finish()

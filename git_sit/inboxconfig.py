@@ -18,7 +18,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from git_sit.errors import InvalidConfig
-from git_sit.inbox import DEFAULT_MAX_BLOB, DEFAULT_MAX_RECORD_SIZE, DEFAULT_MAX_RECORDS, UUID_PATTERN, Rules
+from git_sit.inboxtypes import (
+    DEFAULT_MAX_BLOB,
+    DEFAULT_MAX_PUSH_SIZE,
+    DEFAULT_MAX_RECORD_SIZE,
+    DEFAULT_MAX_RECORDS,
+    UUID_PATTERN,
+    Rules,
+)
 
 PREFIX = "sit.inbox."
 DEFAULT_REFS = ("refs/heads/*",)
@@ -32,6 +39,7 @@ KEYS = {
     "maxblobsize": "sit.inbox.maxBlobSize",
     "maxrecords": "sit.inbox.maxRecords",
     "maxrecordsize": "sit.inbox.maxRecordSize",
+    "maxpushsize": "sit.inbox.maxPushSize",
     "forward": "sit.inbox.forward",
     "requiresignature": "sit.inbox.requireSignature",
     "trustedkeys": "sit.inbox.trustedKeys",
@@ -80,6 +88,7 @@ def parse_settings(entries: Iterable[tuple[str, str | None]]) -> Settings:
         max_blob=_size(KEYS["maxblobsize"], last("maxblobsize"), DEFAULT_MAX_BLOB),
         max_records=_size(KEYS["maxrecords"], last("maxrecords"), DEFAULT_MAX_RECORDS),
         max_record_size=_size(KEYS["maxrecordsize"], last("maxrecordsize"), DEFAULT_MAX_RECORD_SIZE),
+        max_push_size=_size(KEYS["maxpushsize"], last("maxpushsize"), DEFAULT_MAX_PUSH_SIZE),
     )
     keys = _trusted_keys(last("trustedkeys"))
     require = flags.get("requiresignature", keys is not None)

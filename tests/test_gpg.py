@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -142,9 +144,66 @@ def test_missing_or_broken_gpg_is_a_clear_error(tmp_path: Path):
     with pytest.raises(gpg.GpgError, match="failed to sign the record: gpg: out of order"):
         gpg.Gpg(str(broken)).sign(b"MESSAGE")
     with pytest.raises(gpg.GpgError, match="failed to verify a signature: gpg: out of order"):
-        gpg.Gpg(str(broken)).verify(b"MESSAGE", b"sig")
+        gpg.Gpg(str(broken)).verify(b"MESSAGE", _armour("SIGNATURE", SIGNATURE_PACKET))
+    # Over something that is no detached signature, silence is that signature's fault.
+    junk = gpg.Gpg(str(broken)).verify(b"MESSAGE", b"sig")
+    assert junk.status == BAD and "out of order" in junk.output
 
 
 def test_signing_with_an_unknown_key_fails(keys: Keys):
     with pytest.raises(gpg.GpgError, match="failed to sign"):
         gpg.Gpg().sign(message(record(), "A"), "nobody@example.com")
+
+
+def _armour(kind: str, data: bytes) -> bytes:
+    return f"-----BEGIN PGP {kind}-----\n\n{base64.b64encode(data).decode()}\n-----END PGP {kind}-----\n".encode()
+
+
+SIGNATURE_PACKET = bytes([0xC2, 3, 4, 0, 0])  # new-format tag 2; the body does not matter here
+ONE_PASS_PACKET = bytes([0xC4, 3, 3, 0, 0])  # tag 4, how an inline-signed message starts
+
+
+@pytest.mark.parametrize(("signature", "detached"), [
+    (_armour("SIGNATURE", SIGNATURE_PACKET), True),
+    (b"leading text\n" + _armour("SIGNATURE", SIGNATURE_PACKET), True),
+    (SIGNATURE_PACKET, True),
+    (bytes([0x88, 3, 4, 0, 0]), True),  # old-format tag 2
+    (b"-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\nhello\n" + _armour("SIGNATURE", SIGNATURE_PACKET),
+     False),
+    (_armour("MESSAGE", ONE_PASS_PACKET), False),
+    (_armour("SIGNATURE", ONE_PASS_PACKET), False),
+    (_armour("PUBLIC KEY BLOCK", bytes([0xC6, 1, 4])), False),
+    (b"junk\n", False),
+    (b"", False),
+], ids=["armoured", "after text", "binary", "old format", "clear-signed", "inline-signed",
+        "not a signature packet", "a key", "junk", "empty"])
+def test_is_detached_signature(signature, detached):
+    assert gpg.is_detached_signature(signature) is detached
+
+
+def _gpg_output(keys: Keys, data: bytes, *how: str) -> bytes:
+    result = subprocess.run(["gpg", "--batch", *how, "--local-user", keys.alice], input=data,
+                            capture_output=True, check=True)
+    return result.stdout
+
+
+NOT_DETACHED = {"clear-signed": ("--armor", "--clearsign"), "inline-signed": ("--armor", "--sign"),
+                "inline-signed, binary": ("--sign",)}
+
+
+@pytest.mark.parametrize("how", NOT_DETACHED.values(), ids=NOT_DETACHED.keys())
+def test_a_signature_that_is_not_detached_is_bad(keys: Keys, how: tuple[str, ...]):
+    # Made by a trusted key over the very message: still no detached signature, so bad.
+    files = record()
+    signature = _gpg_output(keys, message(files, "A"), *how)
+    trusted = gpg.trusted(str(keys.alice_asc))
+    try:
+        for tool in (gpg.Gpg(), trusted):
+            check = tool.verify(message(files, "A"), signature)
+            assert check.status == BAD
+            assert "not a detached signature" in check.output
+            assert verify_record({**files, ".signature": signature}, tool.verify).status == BAD
+        reason = check_record_signature({**files, ".signature": signature}, trusted.verify)
+        assert reason is not None and reason.startswith("signature is bad")
+    finally:
+        trusted.close()

@@ -6,7 +6,6 @@ driver (input parsing, ref rules, the 50-line report) are tested first.
 
 from __future__ import annotations
 
-import base64
 import os
 import re
 import subprocess
@@ -19,7 +18,7 @@ import pygit2
 import pytest
 
 from git_sit.errors import SitError
-from git_sit.hook import Finding, RefUpdate, check_ref, is_detached_signature, parse_updates, report
+from git_sit.hook import Finding, RefUpdate, check_ref, parse_updates, report
 from git_sit.inbox import Violation
 from git_sit.record import compute_id, split_path
 from git_sit.shim import render
@@ -66,32 +65,6 @@ def test_report_caps_at_fifty_lines():
     assert lines[0] == "refs/heads/main abc1234: p0: bad"
     assert len(lines) == 51 and lines[-1] == "... and 3 more violations"
     assert report(findings[:50])[-1] == "refs/heads/main abc1234: p49: bad"
-
-
-def _armour(kind: str, data: bytes) -> bytes:
-    return f"-----BEGIN PGP {kind}-----\n\n{base64.b64encode(data).decode()}\n-----END PGP {kind}-----\n".encode()
-
-
-SIGNATURE_PACKET = bytes([0xC2, 3, 4, 0, 0])  # new-format tag 2; the body does not matter here
-ONE_PASS_PACKET = bytes([0xC4, 3, 3, 0, 0])  # tag 4, how an inline-signed message starts
-
-
-@pytest.mark.parametrize(("signature", "detached"), [
-    (_armour("SIGNATURE", SIGNATURE_PACKET), True),
-    (b"leading text\n" + _armour("SIGNATURE", SIGNATURE_PACKET), True),
-    (SIGNATURE_PACKET, True),
-    (bytes([0x88, 3, 4, 0, 0]), True),  # old-format tag 2
-    (b"-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\nhello\n" + _armour("SIGNATURE", SIGNATURE_PACKET),
-     False),
-    (_armour("MESSAGE", ONE_PASS_PACKET), False),
-    (_armour("SIGNATURE", ONE_PASS_PACKET), False),
-    (_armour("PUBLIC KEY BLOCK", bytes([0xC6, 1, 4])), False),
-    (b"junk\n", False),
-    (b"", False),
-], ids=["armoured", "after text", "binary", "old format", "clear-signed", "inline-signed",
-        "not a signature packet", "a key", "junk", "empty"])
-def test_is_detached_signature(signature, detached):
-    assert is_detached_signature(signature) is detached
 
 
 def test_shipped_shim_is_the_template():
@@ -460,6 +433,24 @@ def test_record_size_limit(inbox):
     run = inbox.push("origin", "HEAD:main")
     assert run.code == 0, run.err
     assert inbox.head() == git(inbox.work, "rev-parse", "HEAD").strip()
+
+
+def test_push_size_limit(inbox):
+    # Two records of over 3000 bytes each: one fits in 4k, the two in one push do not,
+    # though each ref on its own would pass (main gets the first, feature both).
+    git(inbox.server, "config", "sit.inbox.maxPushSize", "4k")
+    before = inbox.refs()
+    for n in range(2):
+        inbox.add_record(record_files(types=["Commented"], text=f"{n}" * 3000 + "\n"))
+    run = inbox.push("origin", "HEAD~1:refs/heads/main", "HEAD:refs/heads/feature")
+    assert_rejected(inbox, before, run,
+                    rf"refs/heads/feature {SHORT}: checking the push's records would read more than 4096 "
+                    r"bytes, the limit of sit\.inbox\.maxPushSize; push fewer or smaller records at a time")
+    assert len(remote_lines(run)) == 1
+    for refspec in ("HEAD~1:refs/heads/main", "HEAD:refs/heads/feature"):  # the budget is per push
+        run = inbox.push("origin", refspec)
+        assert run.code == 0, run.err
+    assert inbox.head("feature") == git(inbox.work, "rev-parse", "HEAD").strip()
 
 
 def test_a_stray_file_added_and_removed_again_is_rejected(inbox):

@@ -16,9 +16,11 @@ from git_sit.inbox import (
     MODE_SUBMODULE,
     MODE_SYMLINK,
     MODE_TREE,
+    Budget,
     Change,
     Entry,
     Rules,
+    Verdict,
     Violation,
     check_commit,
     check_tip,
@@ -320,6 +322,79 @@ def test_link_to_an_existing_record_over_the_size_limit():
                           f"bytes, larger than the limit of {MANY_SIZE - 1} bytes"]
     assert list(reads) == [oid(MODE_FILE, link(NEW_ITEM, MANY_ID)[f".sit/items/{NEW_ITEM}/{MANY_ID}"])]
     assert judge_reads(link(NEW_ITEM, MANY_ID), base={**BASE, **flat(MANY_NAMES)})[0] == []
+
+
+@pytest.mark.parametrize("content", [b"x" * 1_000_000, b"", f"../../records/{split_path(R1)}\n".encode()],
+                         ids=["large", "empty", "one-byte-more"])
+def test_a_link_file_of_the_wrong_size_is_not_read(content):
+    violations, reads = judge_reads(link(NEW_ITEM, R1, content=content))
+    assert [v.split(": ", 1)[1] for v in violations] == [
+        f"link content must be exactly ../../records/{split_path(R1)}"]
+    assert reads == Counter()
+
+
+# --- the push's budget of record bytes (sit.inbox.maxPushSize) ---
+
+@pytest.mark.parametrize(("limit", "sizes", "taken", "used"), [
+    (10, [], [], 0),
+    (10, [4, 6], [True, True], 10),  # exactly the limit is allowed
+    (10, [4, 7, 1], [True, False, False], 4),  # once over, nothing more, not even what would fit
+    (10, [11, 1], [False, False], 0),
+    (10, [0, 0], [True, True], 0),
+])
+def test_budget(limit, sizes, taken, used):
+    budget = Budget(limit)
+    assert [budget.take(size) for size in sizes] == taken
+    assert budget.used == used
+    assert budget.exceeded is (False in taken)
+
+
+def unique_size(files: Mapping[str, bytes]) -> int:
+    """The bytes of a record's distinct blobs: what reading it takes."""
+    return sum(len(data) for data in set(files.values()))
+
+
+def judge_budget(added: Files, budget: Budget) -> tuple[Verdict, Counter[str]]:
+    parent, commit = DictSnapshot(BASE), CountingSnapshot({**BASE, **added})
+    return check_commit(parent, commit, diff(parent, commit), DEFAULT_RULES, budget=budget), commit.reads
+
+
+# (added, the budget's limit, the records accepted, whether the budget ran out)
+BUDGETS: dict[str, tuple[Files, int, set[str], bool]] = {
+    "enough": (flat(NEW), unique_size(NEW), {NEW_ID}, False),
+    "one byte short": (flat(NEW), unique_size(NEW) - 1, set(), True),
+    "a shared blob is paid for once": (flat(MANY_NAMES), unique_size(MANY_NAMES), {MANY_ID}, False),
+    "shared, one byte short": (flat(MANY_NAMES), unique_size(MANY_NAMES) - 1, set(), True),
+    "a link to an existing record pays for checking it": (link(NEW_ITEM, R1), unique_size(R1_FILES), set(), False),
+    "a link, one byte short": (link(NEW_ITEM, R1), unique_size(R1_FILES) - 1, set(), True),
+    "a record and its link": ({**flat(NEW), **link(NEW_ITEM, NEW_ID)}, unique_size(NEW), {NEW_ID}, False),
+}
+
+
+@pytest.mark.parametrize("case", BUDGETS.values(), ids=BUDGETS.keys())
+def test_budget_of_a_commit(case):
+    added, limit, records, exceeded = case
+    budget = Budget(limit)
+    verdict, reads = judge_budget(added, budget)
+    # What the budget cannot pay for is left unjudged, neither accepted nor reported:
+    # the caller refuses the push once the budget is exceeded.
+    assert verdict.violations == ()
+    assert verdict.records == records
+    assert (budget.exceeded, budget.used) == (exceeded, 0 if exceeded else limit)
+    links = {oid(MODE_FILE, data) for path, data in added.items() if "/items/" in path}
+    if exceeded:
+        assert set(reads) <= links  # no record blob was read
+
+
+def test_one_budget_over_the_commits_of_a_push():
+    small = {"test": b"hello", ".type/X": b""}
+    budget = Budget(unique_size(NEW) + unique_size(OTHER) - 1)
+    first, _ = judge_budget(flat(NEW), budget)
+    second, second_reads = judge_budget(flat(OTHER), budget)
+    assert (first.records, second.records, budget.exceeded) == ({NEW_ID}, frozenset(), True)
+    third, third_reads = judge_budget(flat(small), budget)  # it would fit, but the push is over
+    assert third.records == frozenset() and third.violations == ()
+    assert second_reads == third_reads == Counter()
 
 
 @pytest.mark.parametrize("base", [

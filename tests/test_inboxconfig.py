@@ -17,6 +17,7 @@ def test_defaults():
     assert settings.rules.max_blob == 10 * 1024 * 1024
     assert settings.rules.max_records == 10_000
     assert settings.rules.max_record_size == 32 * 1024 * 1024
+    assert settings.rules.max_push_size == 256 * 1024 * 1024
     assert settings.forward is None
 
 
@@ -28,6 +29,7 @@ def test_values_and_case_insensitive_keys():
         ("sit.inbox.maxBlobSize", "1k"), ("sit.inbox.maxblobsize", "2M"),
         ("sit.inbox.maxrecords", "5"),
         ("sit.inbox.maxRecordSize", "64k"),
+        ("sit.inbox.MAXPUSHSIZE", "1g"), ("sit.inbox.maxPushSize", "3m"),
         ("sit.inbox.forward", "upstream"),
     ])
     assert settings.refs == ("refs/heads/*", "refs/inbox/*")
@@ -36,6 +38,7 @@ def test_values_and_case_insensitive_keys():
     assert settings.rules.max_blob == 2 * 1024 * 1024  # the last value wins, as in git
     assert settings.rules.max_records == 5
     assert settings.rules.max_record_size == 64 * 1024
+    assert settings.rules.max_push_size == 3 * 1024 * 1024
     assert settings.forward == "upstream"
 
 
@@ -45,6 +48,10 @@ def test_values_and_case_insensitive_keys():
     ([("sit.inbox.maxblobsize", "0")], "positive"),
     ([("sit.inbox.maxrecords", "-1")], "sit.inbox.maxRecords"),
     ([("sit.inbox.maxrecordsize", "1t")], "sit.inbox.maxRecordSize = '1t' must be a positive whole number"),
+    ([("sit.inbox.maxpushsize", "0")], "sit.inbox.maxPushSize = '0' must be a positive whole number"),
+    ([("sit.inbox.maxpushsize", "256 MiB")], "sit.inbox.maxPushSize = '256 MiB' must be a positive whole number"),
+    ([("sit.inbox.maxpushsize", None)], "sit.inbox.maxPushSize has no value"),
+    ([("sit.inbox.maxpush", "1m")], "unknown inbox setting 'sit.inbox.maxpush'"),
     ([("sit.inbox.itempattern", "[a-")], "not a valid regular expression"),
     ([("sit.inbox.ref", "heads/*")], "must be a ref pattern"),
     ([("sit.inbox.path", "../up")], "must be a relative path"),

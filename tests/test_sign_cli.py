@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from pathlib import Path
 
 import pygit2
+import pytest
 
 from git_sit import gpg
 from git_sit.record import compute_id, split_path
-from git_sit.signature import signed_files
+from git_sit.signature import message, signed_files
 from tests.gpgkeys import Keys, fixture_gpg_session, fixture_keys  # noqa: F401
 from tests.helpers import commit_files, copy_fixture, git, parse_blocks, record_files, sit, sit_tree_files
 
@@ -106,6 +108,31 @@ def test_bad_signature_exits_1(workdir: Path, keys: Keys, repo: pygit2.Repositor
     lines = dict(line.split(" ", 1) for line in run.out.splitlines())
     assert lines[ids[ITEM][0]].startswith("good (A)")
     assert lines[ids[ITEM][1]].startswith("bad")
+
+
+@pytest.mark.parametrize("how", [("--armor", "--clearsign"), ("--armor", "--sign"), ("--sign",)],
+                         ids=["clear-signed", "inline-signed", "inline-signed, binary"])
+def test_a_signature_that_is_not_detached_is_bad(workdir: Path, keys: Keys, repo: pygit2.Repository,
+                                                 how: tuple[str, ...]):
+    # Alice's key over the record's own message, but no detached signature: gpg reports
+    # nothing on --status-fd ("not a detached signature"), and that is a bad signature.
+    files = record_files(["SummaryChanged"], "Title\n")
+    signature = subprocess.run(["gpg", "--batch", *how, "--local-user", keys.alice],
+                               input=message(files, "A"), capture_output=True, check=True).stdout
+    good = signed_files(record_files(["Commented"], "Fine\n"), lambda m: gpg.Gpg().sign(m, keys.alice))
+    tree, ids = sit_tree_files({ITEM: [{**files, ".signature": signature}, good]})
+    commit_files(repo, tree)
+    for trusted in ((), ("--trusted", str(keys.alice_asc))):
+        run = sit(workdir, "verify", "--rev", "HEAD", *trusted)
+        assert run.code == 1, run.err
+        lines = dict(line.split(" ", 1) for line in run.out.splitlines())
+        assert lines[ids[ITEM][0]] == "bad", run.out
+        assert lines[ids[ITEM][1]].startswith("good (A)")
+    run = sit(workdir, "records", "--rev", "HEAD", ITEM, "--verify", "-q", "@")
+    assert run.code == 0, run.err
+    entry = next(b["verification"] for b in parse_blocks(run.out) if b["hash"] == ids[ITEM][0])
+    assert entry["success"] is False and entry["status"] == "bad"
+    assert "not a detached signature" in entry["output"]
 
 
 def _trusted_history(repo: pygit2.Repository, keys: Keys) -> dict[str, str]:
