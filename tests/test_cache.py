@@ -239,6 +239,15 @@ def test_clearing_a_cache_that_cannot_be_removed_fails_in_one_line(branches):
     assert cache_file(branches).exists()
 
 
+def test_a_cache_path_that_is_a_directory_is_worked_around_and_cannot_be_cleared(branches):
+    cache_file(branches).mkdir(parents=True)
+    expected = items(branches, "--rev", "main", cache=False).out
+    assert items(branches, "--rev", "main").out == expected
+    run = sit(branches, "cache", "clear")
+    assert (run.code, run.err) == (1, f"Error: cannot remove the cache {cache_file(branches)}: "
+                                      "Is a directory.\n")
+
+
 def test_unwritable_cache_directory_in_process(branches):
     """Without write access (simulated: the cache path is below a file) reads still work."""
     store = open_store(str(branches), Options("main"))
