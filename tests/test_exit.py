@@ -141,3 +141,34 @@ def test_closed_standard_descriptors_get_dev_null_which_children_inherit(tmp_pat
                          capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stderr
     assert run.stdout.split() == ["True", "True", "ok"]  # the child could write to its stderr
+
+
+@pytest.mark.parametrize("args", [
+    ["items", "--rev", "main", "-q", "summary"],
+    ["reduce", "item-000", "--rev", "main"],
+    ["issue", "list", "--rev", "main"],
+    ["issue", "show", "item-000", "--rev", "main"],
+])
+def test_output_the_encoding_cannot_show_is_utf8_or_one_line(repo, workdir, args):
+    files, _ = sit_tree_files({"item-000": [record_files(["SummaryChanged"], "Grüße 世界", "A <a@b>",
+                                                         "2024-05-01T00:00:00Z")]})
+    commit_files(repo, files, ref="main")
+    expected = sit(workdir, *args, env={"PYTHONIOENCODING": "utf-8"})
+    assert expected.code == 0 and "世界" in expected.out, expected.err
+    # As click.echo does, ASCII (a misconfigured locale) gets UTF-8 ...
+    assert sit(workdir, *args, env={"PYTHONIOENCODING": "ascii"}) == expected
+    # ... and an encoding chosen on purpose is kept: what it cannot show is one error line.
+    run = sit(workdir, *args, env={"PYTHONIOENCODING": "latin-1"})
+    assert (run.code, run.err.splitlines()) == (1, [
+        "Error: cannot write '\\u4e16\\u754c' in the output's encoding (latin-1); use a UTF-8 locale or "
+        "PYTHONIOENCODING=utf-8."])
+
+
+def test_query_results_are_printed_as_they_are(repo, workdir):
+    """Strings are printed raw, as SIT does; escape codes too (click would strip them in a pipe)."""
+    summary = "\x1b[31mred\x1b[0m tab\there"
+    files, _ = sit_tree_files({f"item-{n:03}": [record_files(["SummaryChanged"], f"{summary} {n}", "A <a@b>",
+                                                             "2024-05-01T00:00:00Z")] for n in range(300)})
+    commit_files(repo, files, ref="main")
+    run = sit(workdir, "items", "--rev", "main", "-q", "summary")  # more than one batch of output
+    assert run.out == "".join(f"{summary} {n}\n" for n in range(300))

@@ -64,6 +64,10 @@ class SitGroup(click.Group):
             if exc.errno not in _DISK_FULL:
                 raise
             raise click.ClickException(_cannot_write(exc)) from None
+        except UnicodeEncodeError as exc:
+            if exc.encoding.replace("-", "").lower() == "utf8":
+                raise  # not the output's encoding: a bug, which the traceback shows
+            raise click.ClickException(_cannot_encode(exc)) from None
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         load_commands()
@@ -218,19 +222,21 @@ ECHO_BATCH = 256  # values per write: one write per value costs more than render
 
 
 def echo_values(values: Iterable[Any]) -> None:
-    """Print query results as SIT does, one block each, as they are produced (in small batches)."""
-    out = sys.stdout
+    """Print query results as SIT does, one block each, as they are produced (in small batches).
+
+    Through ``click.echo``, as every other output, so that an ASCII locale gets UTF-8 here too.
+    """
     lines: list[str] = []
     try:
         for value in values:
             lines.append(render(value))
             if len(lines) == ECHO_BATCH:
-                out.write("\n".join(lines) + "\n")
+                click.echo("\n".join(lines), color=True)  # color: keep any escape codes as they are
                 lines.clear()
     finally:
         if lines:  # what was produced before an error is printed too
-            out.write("\n".join(lines) + "\n")
-        out.flush()
+            click.echo("\n".join(lines), color=True)
+        sys.stdout.flush()
 
 
 def main() -> None:
@@ -262,6 +268,14 @@ def _check_arguments(args: list[str]) -> None:
 
 def _cannot_write(exc: OSError) -> str:
     return f"cannot write: {exc.strerror}."
+
+
+def _cannot_encode(exc: UnicodeEncodeError) -> str:
+    # Records hold UTF-8 text; an output encoding that cannot show it is set by the user
+    # (PYTHONIOENCODING, a locale), so say which and how to fix it rather than mangle text.
+    text = exc.object[exc.start:exc.end]
+    return (f"cannot write {text!a} in the output's encoding ({exc.encoding}); "
+            "use a UTF-8 locale or PYTHONIOENCODING=utf-8.")
 
 
 def _open_standard_fds() -> None:
