@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from git_sit import textwidth
 from git_sit.instant import show_instant, sort_key
 
 State = dict[str, Any]
@@ -103,10 +104,6 @@ def _common(a: str, b: str) -> int:
     return n
 
 
-def _cut(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
-
-
 def table(
     states: Sequence[State], id_length: int, style: Style = plain,
     width: int | None = None, header: bool = False,
@@ -119,7 +116,7 @@ def table(
     ]
     titles = ["ID", "STATE", "SUMMARY", "LABELS", "UPDATED"]
     shown = [titles, *rows] if header else rows
-    widths = [max((len(r[c]) for r in shown), default=0) for c in range(5)]
+    widths = [max((textwidth.width(r[c]) for r in shown), default=0) for c in range(5)]
     if width is not None:
         rest = sum(widths) - widths[2] + 2 * 4
         widths[2] = min(widths[2], max(MIN_SUMMARY, width - rest))
@@ -132,9 +129,9 @@ def table(
 def _row(cells: list[str], widths: list[int], style: Style, roles: list[str] | None = None) -> str:
     parts = []
     for c, (cell, w) in enumerate(zip(cells, widths, strict=True)):
-        text = _cut(cell, w)
+        text = textwidth.cut(cell, w)
         styled = style(text, roles[c] if roles else "")
-        parts.append(styled + " " * (w - len(text)) if c < len(cells) - 1 else styled)
+        parts.append(styled + " " * (w - textwidth.width(text)) if c < len(cells) - 1 else styled)
     return "  ".join(parts).rstrip()
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from git_sit import textwidth
 from git_sit.reduce import State
 from git_sit.status import (
     Change,
@@ -26,11 +27,11 @@ def align(rows: Sequence[Sequence[str]], right: frozenset[int] = frozenset()) ->
     """Columns padded to their widest cell (columns in ``right`` right-aligned)."""
     if not rows:
         return []
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    widths = [max(textwidth.width(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = []
     for row in rows:
         cells = [
-            cell.rjust(width) if i in right else cell.ljust(width)
+            textwidth.rjust(cell, width) if i in right else textwidth.ljust(cell, width)
             for i, (cell, width) in enumerate(zip(row, widths, strict=True))
         ]
         lines.append("  ".join(cells).rstrip())
