@@ -3,9 +3,11 @@
 Discovery follows SIT (SIT-FORMAT §1.2) but stops at the git work tree's top:
 from the current directory upwards, a ``.sit`` directory we are inside of, or a
 ``.sit`` directory next to us, is the repository; a ``.sit`` without
-``config.json`` stops the search with an error. Without ``--rev`` in a work tree
-the files on disk are read; with ``--rev`` (or in a bare repository, at ``HEAD``)
-the same rules are applied to the revision's tree and nothing on disk is touched.
+``config.json`` stops the search with an error, one that is not a directory (a
+symbolic link is not followed) is named in the error if nothing else is found.
+Without ``--rev`` in a work tree the files on disk are read; with ``--rev`` (or in a
+bare repository, at ``HEAD``) the same rules are applied to the revision's tree and
+nothing on disk is touched.
 """
 
 from __future__ import annotations
@@ -39,15 +41,38 @@ def relative_parts(cwd: str, top: str | None) -> list[str]:
     return rel.split(os.sep)
 
 
+# What a candidate ``.sit`` that is not a directory is, for the message saying so.
+_NOT_A_DIRECTORY = {
+    Kind.SYMLINK: "a symbolic link, which git-sit does not follow",
+    Kind.FILE: "a regular file, not a directory",
+    Kind.SUBMODULE: "a submodule, not a directory",
+}
+
+
 def find_sit(view: View, top: Node, parts: list[str], where: str) -> tuple[str, Node]:
-    """The first candidate SIT directory that exists; it must hold ``config.json``."""
+    """The first candidate SIT directory that exists; it must hold ``config.json``.
+
+    Candidates that are not directories are passed over, as SIT passes over files,
+    and the nearest of them is named if no SIT repository is found. Unlike SIT,
+    git-sit does not follow a symbolic link: git stages nothing beyond one, and a
+    revision's tree holds the link, not what it names. (Passing over, rather than
+    stopping at, a link keeps this the choice ``storage.probe`` makes for warm reads.)
+    """
+    passed: tuple[str, Node] | None = None
     for path in candidates(parts):
         node = view.lookup(top, path)
-        if node is None or node.kind is not Kind.TREE:
+        if node is None:
+            continue
+        if node.kind is not Kind.TREE:
+            passed = passed or (path, node)
             continue
         if view.lookup(node, "config.json") is None:
             raise NotARepository(f"{where}: {path} has no config.json; run 'git sit init'.")
         return path, node
+    if passed is not None:
+        path, node = passed
+        what = _NOT_A_DIRECTORY.get(node.kind, "a special file, not a directory")
+        raise NotARepository(f"{where}: {path} is {what}; no SIT repository (.sit) found.")
     raise NotARepository(f"{where}: no SIT repository (.sit) found; run 'git sit init'.")
 
 
@@ -86,12 +111,30 @@ def locate_in(repo: GitRepo, view: View, top: Node, cwd: str, where: str, label:
 
 
 def has_sit(view: View, top: Node, cwd: str, workdir: str | None) -> bool:
-    """True if any candidate SIT directory exists in the tree (it may still be invalid)."""
+    """True if any candidate SIT directory (or a symbolic link there) exists in the tree.
+
+    It may still be invalid, or only a link: ``find_sit`` then says why.
+    """
     for path in candidates(relative_parts(cwd, workdir)):
         node = view.lookup(top, path)
-        if node is not None and node.kind is Kind.TREE:
+        if node is not None and node.kind in (Kind.TREE, Kind.SYMLINK):
             return True
     return False
+
+
+def work_tree_has_sit(repo: GitRepo, cwd: str) -> bool:
+    """True if the work tree on disk has a SIT repository found from ``cwd`` (``find_sit``)."""
+    if repo.workdir is None:
+        return False
+    view = DiskView()
+    top = view.node(repo.workdir)
+    if top is None:
+        return False
+    try:
+        find_sit(view, top, relative_parts(cwd, repo.workdir), "work tree")
+    except NotARepository:
+        return False
+    return True
 
 
 def open_store(cwd: str, options: Options | None = None) -> Store:

@@ -24,7 +24,7 @@ from git_sit.bulk import Reader
 from git_sit.columns import Table, rows
 from git_sit.crossref import CrossReader
 from git_sit.errors import SitError
-from git_sit.locate import Options, has_sit, locate_in, store_of
+from git_sit.locate import Options, has_sit, locate_in, store_of, work_tree_has_sit
 from git_sit.reduce import ReducerSet, State
 from git_sit.statecache import StateCache
 from git_sit.status import Change, change_of
@@ -62,8 +62,13 @@ class RefReader:
     def discover(cls, cwd: str, options: Options) -> RefReader:
         return cls(GitRepo.discover(cwd), cwd, options)
 
-    def refs(self, kinds: Sequence[RefKind]) -> list[GitRef]:
-        return list_refs(self.repo, kinds, self.options.warn)
+    def refs(self, kinds: Sequence[RefKind], wanted: Callable[[str], bool] | None = None) -> list[GitRef]:
+        """The refs of these kinds (and ``wanted`` names); only they are warned about."""
+        return list_refs(self.repo, kinds, self.options.warn, wanted)
+
+    def work_tree_has_sit(self) -> bool:
+        """True if the work tree on disk has a SIT directory where ``cwd`` finds one."""
+        return work_tree_has_sit(self.repo, self.cwd)
 
     def current_branch(self) -> str | None:
         return current_branch(self.repo)

@@ -56,6 +56,17 @@ def test_list_refs_only_the_kinds_asked_for_in_that_order(repo):
     assert [ref.kind for ref in refs] == [RefKind.TAG] * 4 + [RefKind.BRANCH] * 2
 
 
+def test_list_refs_peels_and_warns_about_wanted_refs_only(repo):
+    _build(repo)
+    warnings: list[str] = []
+    refs = list_refs(GitRepo(repo), ALL, warnings.append, lambda name: not name.startswith("refs/tags/"))
+    assert [ref.name for ref in refs] == [
+        "refs/heads/main", "refs/heads/release", "refs/remotes/origin/main"]
+    assert warnings == []
+    list_refs(GitRepo(repo), ALL, warnings.append, lambda name: name.endswith("blob-tag"))
+    assert warnings == ["ref refs/tags/blob-tag skipped: it points at neither a commit nor a tree."]
+
+
 def test_current_branch(repo):
     assert current_branch(GitRepo(repo)) == "refs/heads/main"  # unborn, still the branch
     first, _ = _build(repo)

@@ -233,7 +233,7 @@ def test_status_warns_about_a_broken_sit_config_and_goes_on(history, repo):
     (["status", X, "nope"], 1, "Error: no item 'nope' on any of the 6 refs examined.\n"),
     # X exists, but not on the only ref examined.
     (["status", "1a2b3", "--refs", "v0.9"], 1,
-     "Error: no item '1a2b3' on any of the 1 refs examined.\n"),
+     "Error: no item '1a2b3' on the one ref examined.\n"),
     (["diff", "v1.0", "nope"], 1, "Error: unknown revision 'nope'.\n"),
     (["diff", "nope", "v1.0", "--json"], 1, "Error: unknown revision 'nope'.\n"),
 ])

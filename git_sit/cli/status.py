@@ -40,12 +40,19 @@ def _ref_stores(
     reader: RefReader, patterns: tuple[str, ...], remotes: bool, tags: bool,
 ) -> list[RefStore]:
     kinds = [RefKind.BRANCH, *([RefKind.REMOTE] if remotes else []), *([RefKind.TAG] if tags else [])]
-    refs = reader.refs(kinds)
-    chosen = set(select_refs([ref.name for ref in refs], patterns))
-    refs = [ref for ref in refs if ref.name in chosen]
+    refs = reader.refs(kinds, lambda name: bool(select_refs([name], patterns)))
     if not refs:
         raise SitError("no branch or tag to examine; check --refs, --remotes and --tags.")
-    return reader.ref_stores(refs)
+    ref_stores = reader.ref_stores(refs)
+    if all(rs.store is None for rs in ref_stores) and not reader.work_tree_has_sit():
+        # Zero counts everywhere would read as "no issues"; a ref from before
+        # 'git sit init' (or uncommitted records) is fine as long as one has them.
+        raise SitError(f"no SIT repository (.sit) found on {_examined(len(ref_stores))}.")
+    return ref_stores
+
+
+def _examined(count: int) -> str:
+    return "the one ref examined" if count == 1 else f"any of the {count} refs examined"
 
 
 @cli.command()
@@ -72,7 +79,7 @@ def status(
     names = labels([rs.name for rs in ref_stores])
     if items:
         found = matching_items(ref_stores, items)
-        where = f"any of the {len(ref_stores)} refs examined"
+        where = _examined(len(ref_stores))
         wanted = list(dict.fromkeys(resolve_prefix(text, found, where) for text in items))
         states = dict(ref_states(ref_stores, brief, reader.options.warn, set(wanted)))
         if as_json:

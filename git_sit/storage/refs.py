@@ -65,12 +65,18 @@ def _peel(repo: pygit2.Repository, ref: pygit2.Reference) -> tuple[str, pygit2.T
 
 def list_refs(
     repo: GitRepo, kinds: Collection[RefKind], warn: Callable[[str], None],
+    wanted: Callable[[str], bool] | None = None,
 ) -> list[GitRef]:
-    """The repository's refs of the given kinds, sorted by kind (as listed) then name."""
+    """The repository's refs of the given kinds (and ``wanted`` names), by kind (as listed) then name.
+
+    Only those refs are peeled, so only they are warned about.
+    """
     found: list[GitRef] = []
     for ref in repo.repo.references.iterator():
         kind = _kind_of(ref.name)
         if kind is None or kind not in kinds or ref.type != pygit2.enums.ReferenceType.DIRECT:
+            continue
+        if wanted is not None and not wanted(ref.name):
             continue
         peeled = _peel(repo.repo, ref)
         if isinstance(peeled, str):

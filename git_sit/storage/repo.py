@@ -69,12 +69,23 @@ class GitRepo:
 
     def root_tree(self, rev: str) -> Node:
         """The root tree of a revision (commit, tag, tree, ``HEAD~3``...) as a view node."""
+        obj = self.revparse(rev)
         try:
-            obj = self.repo.revparse_single(rev)
             tree = obj.peel(pygit2.Tree)
         except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
-            raise UnknownRevision(f"unknown revision {rev!r}.") from None
+            raise UnknownRevision(f"revision {rev!r} is {_kind_name(obj)}, not a commit or tree.") from None
         return node_of(tree, "")
+
+    def revparse(self, rev: str) -> pygit2.Object:
+        """The object a revision names; ``UnknownRevision`` saying why when there is none."""
+        try:
+            return self.repo.revparse_single(rev)
+        except pygit2.AmbiguousError as exc:
+            if "too short" in str(exc):  # fewer than 4 hex digits: not taken as an object ID
+                raise UnknownRevision(f"unknown revision {rev!r}.") from None
+            raise UnknownRevision(f"revision {rev!r} is ambiguous; give more characters.") from None
+        except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
+            raise UnknownRevision(f"unknown revision {rev!r}.") from None
 
     def has_head(self) -> bool:
         return not self.repo.head_is_unborn
@@ -136,6 +147,17 @@ class GitRepo:
             if "index.lock" not in message or time.monotonic() > deadline:
                 return message.removeprefix("fatal: ").removeprefix("error: ")
             time.sleep(0.05)
+
+
+def _kind_name(obj: pygit2.Object) -> str:
+    """What an object that is no commit or tree is, a tag by what it finally names: 'a blob'."""
+    while isinstance(obj, pygit2.Tag):
+        try:
+            obj = obj.get_object()
+        except (KeyError, ValueError, pygit2.GitError):
+            return "a tag of a missing object"
+    kind = obj.type_str
+    return f"an {kind}" if kind[:1] in "aeiou" else f"a {kind}"
 
 
 def config_key(key: str) -> str:
