@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from git_sit.config import DEFAULT_CONFIG_BYTES, parse_config
 from git_sit.errors import InvalidConfig
 from git_sit.record import compute_id
+from tests.helpers import git, sit
 
 
 def test_default_bytes_are_sits():
@@ -45,3 +47,12 @@ def test_hasher_follows_config():
 def test_invalid(text):
     with pytest.raises(InvalidConfig):
         parse_config(text.encode())
+
+
+def test_a_missing_explicit_user_config_fails_every_command(workdir: Path, tmp_path: Path):
+    assert sit(workdir, "init").code == 0
+    git(workdir, "commit", "-qm", "init")
+    missing = tmp_path / "nonexistent.json"
+    for args in (["items"], ["config"], ["status"], ["issue", "list"], ["records"]):
+        run = sit(workdir, "-c", str(missing), *args)
+        assert (run.code, run.out, run.err) == (1, "", f"Error: user config {missing} does not exist.\n"), args

@@ -167,6 +167,8 @@ def cli(
     Run as 'git sit COMMAND'. Every read command takes --rev REV to read a branch,
     tag or commit straight from git objects; without it, the files in the work tree.
     """
+    if config_path is not None and not os.path.exists(config_path):
+        raise SitError(f"user config {config_path} does not exist.")  # not only when first read
     ctx.obj = App(os.getcwd(), not disable_integrity_check, config_path, reducers, not no_cache)
 
 
