@@ -270,3 +270,16 @@ def test_a_read_only_repository_fails_in_one_line_and_leaves_nothing(sitrepo: Pa
     run = read_only(directory, ["git", "sit", *(a.format(item=item) for a in args)], sitrepo)
     one_line_error(Run(run.returncode, run.stdout, run.stderr), fragment)
     assert (files_below(sitrepo / ".sit"), git(sitrepo, "ls-files", "--stage")) == before
+
+
+@pytest.mark.parametrize(("make", "what"), [
+    (lambda sit_dir, other: sit_dir.symlink_to(other), "a symbolic link, which git-sit does not follow"),
+    (lambda sit_dir, other: sit_dir.write_text("a file\n"), "not a directory"),
+], ids=["symlink", "file"])
+def test_init_where_sit_is_not_a_directory_says_so(workdir: Path, tmp_path: Path, make, what):
+    other = tmp_path / "elsewhere" / ".sit"
+    other.mkdir(parents=True)
+    (other / "config.json").write_text("{}")
+    make(workdir / ".sit", other)
+    one_line_error(sit(workdir, "init"), f"{workdir / '.sit'} is {what}; remove it first.")
+    assert git(workdir, "ls-files", "--stage") == ""

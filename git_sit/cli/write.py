@@ -29,6 +29,10 @@ def init(app: App) -> None:
         raise NotARepository("'git sit init' needs a work tree; this repository is bare.")
     sit_dir = os.path.join(app.cwd, ".sit")
     config_path = os.path.join(sit_dir, "config.json")
+    if os.path.islink(sit_dir):
+        raise SitError(f"{sit_dir} is a symbolic link, which git-sit does not follow; remove it first.")
+    if os.path.lexists(sit_dir) and not os.path.isdir(sit_dir):
+        raise SitError(f"{sit_dir} is not a directory; remove it first.")
     if os.path.exists(config_path):
         click.echo(f"Repository {sit_dir} already exists")
         return
