@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from git_sit.errors import InvalidRecord, MissingObject
 from git_sit.record import Record, is_record_id, normalise_name, split_path
-from git_sit.view import Kind, Node, View, is_utf8_name
+from git_sit.view import Kind, Node, View, is_utf8_name, not_a_file
 
 ITEM_DIRS = ("items", "issues")
 RECORDS_DIR = "records"
@@ -122,7 +122,10 @@ class Layout:
         if node.kind is Kind.TREE:
             return node
         if node.kind is not Kind.FILE:
-            return None
+            # A symlink (or gitlink...) where SIT writes a link file: SIT would follow a
+            # symlink on disk, git holds only its target's name. Skipped alike from both.
+            raise InvalidRecord(f"link file {'/'.join([*base, node.name])} is not a regular file "
+                                f"({node.kind.value}); skipped")
         target, direct = self._resolve_link(base, node)
         if not direct:
             entries.simple = False
@@ -239,7 +242,7 @@ class Layout:
             elif child.kind is Kind.FILE:
                 files[normalise_name(name)] = self.view.read(child)
             else:
-                raise InvalidRecord(f"{name} is a {child.kind.value}, not a regular file")
+                raise InvalidRecord(not_a_file(name, child.kind))
 
 
 def canonical_link(record_id: str) -> tuple[str, list[str]]:

@@ -16,14 +16,14 @@ from typing import Any, Protocol
 
 from git_sit import bulk
 from git_sit.config import RepoConfig
-from git_sit.errors import InvalidRecord, MissingObject, UnknownItem
-from git_sit.layout import ItemDir, ItemEntries, Layout, Problem
+from git_sit.errors import InvalidRecord, MissingObject, SitError, UnknownItem
+from git_sit.layout import RECORDS_DIR, ItemDir, ItemEntries, Layout, Problem
 from git_sit.options import Warn, ignore
 from git_sit.order import flatten, generations, leaves
-from git_sit.record import Record
+from git_sit.record import Record, encode_id, is_record_id, split_path
 from git_sit.reduce import NativeReducers, ReducerSet, State
 from git_sit.statecache import StateCache
-from git_sit.view import Node, is_utf8_name
+from git_sit.view import Kind, Node, is_utf8_name
 
 
 class RecordFilter(Protocol):
@@ -214,6 +214,25 @@ class Store:
             r for rid in flatten(generations(parents)) if rid not in skip and (r := records[rid])
         ]
         return ordered, bad
+
+    def record_path(self, record_id: str) -> str:
+        """A record's directory, relative to the repository: its flat place, else a legacy item's.
+
+        Only a full record ID of this repository's length names a record; anything else
+        ('', '.', '..', a split directory like 'IC') is refused before any lookup.
+        """
+        length = len(encode_id(bytes(self.config.digest_size)))
+        if len(record_id) != length or not is_record_id(record_id):
+            raise SitError(f"{record_id!r} is not a record ID: this repository's are "
+                           f"{length} base32 characters.")
+        if self.layout.record_node(record_id) is not None:
+            return f"{RECORDS_DIR}/{split_path(record_id)}"
+        for item_id, dirs in self.items().items():
+            for parent, directory in dirs:
+                node = self.layout.view.lookup(directory, record_id)
+                if node is not None and node.kind is Kind.TREE:
+                    return f"{parent}/{item_id}/{record_id}"
+        raise SitError(f"record {record_id} not found.")
 
     def reduce_repository(self) -> State:
         """The repository container's state (every record, initial state ``{}``)."""

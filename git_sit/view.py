@@ -19,13 +19,24 @@ from git_sit.errors import InvalidRecord
 
 
 class Kind(enum.Enum):
-    """What a node is; only trees and files carry SIT data."""
+    """What a node is; only trees and files carry SIT data.
 
-    TREE = "tree"
-    FILE = "file"
-    SYMLINK = "symlink"
-    SUBMODULE = "submodule"
-    OTHER = "other"
+    The value is the noun phrase messages use: "X is not a regular file (a FIFO)".
+    """
+
+    TREE = "a directory"
+    FILE = "a regular file"
+    SYMLINK = "a symlink"
+    SUBMODULE = "a submodule"
+    FIFO = "a FIFO"
+    SOCKET = "a socket"
+    DEVICE = "a device"
+    OTHER = "of an unknown type"
+
+
+def not_a_file(name: str, kind: Kind) -> str:
+    """Why a node that should be a regular file is not used: "x is not a regular file (a FIFO)"."""
+    return f"{name} is not a regular file ({kind.value})"
 
 
 class Node(NamedTuple):
@@ -73,7 +84,23 @@ def _kind_of_mode(mode: int) -> Kind:
         return Kind.FILE
     if stat.S_ISLNK(mode):
         return Kind.SYMLINK
+    if stat.S_ISFIFO(mode):
+        return Kind.FIFO
+    if stat.S_ISSOCK(mode):
+        return Kind.SOCKET
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return Kind.DEVICE
     return Kind.OTHER
+
+
+def _order(node: Node) -> bytes:
+    """How git orders tree entries: by name bytes, a directory's name as if it ended in '/'.
+
+    Listing a directory on disk in this order reads a record (and walks the files
+    below it) in the same order as its git tree, whatever order the file system keeps.
+    """
+    name = node.name.encode("utf-8", "surrogateescape")
+    return name + b"/" if node.kind is Kind.TREE else name
 
 
 class DiskView:
@@ -95,12 +122,14 @@ class DiskView:
         path = str(node.handle)
         try:
             with os.scandir(path) as entries:
-                return [
+                nodes = [
                     Node(e.name, _kind_of_mode(e.stat(follow_symlinks=False).st_mode), e.path)
                     for e in entries
                 ]
         except OSError as exc:
             raise InvalidRecord(f"cannot list {path}: {exc.strerror}.") from None
+        nodes.sort(key=_order)
+        return nodes
 
     def lookup(self, node: Node, path: str) -> Node | None:
         parts = [p for p in path.split("/") if p]

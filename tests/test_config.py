@@ -56,3 +56,15 @@ def test_a_missing_explicit_user_config_fails_every_command(workdir: Path, tmp_p
     for args in (["items"], ["config"], ["status"], ["issue", "list"], ["records"]):
         run = sit(workdir, "-c", str(missing), *args)
         assert (run.code, run.out, run.err) == (1, "", f"Error: user config {missing} does not exist.\n"), args
+
+
+def test_config_user_takes_no_rev(workdir: Path):
+    assert sit(workdir, "init").code == 0
+    git(workdir, "commit", "-qm", "init")
+    for rev in ("nonexistent", "HEAD"):
+        run = sit(workdir, "config", "user", "--rev", rev)
+        assert (run.code, run.out) == (2, "")
+        assert run.err.endswith(
+            "Error: --rev reads the repository's config.json; the user config has no revisions.\n")
+    run = sit(workdir, "config", "repository", "--rev", "HEAD", "-q", "keys(hashing_algorithm)[0]")
+    assert (run.code, run.out) == (0, "blake2b\n")

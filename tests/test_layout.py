@@ -204,3 +204,19 @@ def test_repository_container_orders_across_items(make: Make):
     assert [r.id for r in records] == [rid(SUMMARY), rid(CLOSED), rid(other)]
     assert bad == []
     assert store.reduce_repository()["comments"][0]["text"] == "x"
+
+
+def test_item_link_that_is_a_symlink_is_reported_and_skipped(make: Make):
+    files: dict[str, Any] = flat_record(SUMMARY, item=None)
+    files[f".sit/items/item-1/{rid(SUMMARY)}"] = (f"../../records/{split_path(rid(SUMMARY))}".encode(), LINK)
+    store, warnings = make({**files, **flat_record(CLOSED)})
+    assert [r.id for r in store.item_records("item-1")] == [rid(CLOSED)]
+    assert warnings == [f"record {rid(SUMMARY)} of item item-1: link file items/item-1/{rid(SUMMARY)} "
+                        "is not a regular file (a symlink); skipped"]
+
+
+def test_record_files_come_in_git_tree_order(make: Make):
+    files = record_files(["Commented"], text="x", extra={"zeta": b"", "a.b": b"", "a/x": b"", "B": b""})
+    store, _ = make(flat_record(files))
+    record = store.item_records("item-1")[0]
+    assert list(record.files) == [".type/Commented", "B", "a.b", "a/x", "text", "zeta"]

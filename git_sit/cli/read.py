@@ -9,7 +9,6 @@ import click
 
 from git_sit import userconfig
 from git_sit.cli.base import JMESPATH, App, cli, echo_values, pass_app, rev_option, trust_options
-from git_sit.errors import SitError
 from git_sit.query import (
     ITEMS_DEFAULT_QUERY,
     RECORDS_DEFAULT_QUERY,
@@ -19,8 +18,7 @@ from git_sit.query import (
     plain_field,
     select,
 )
-from git_sit.record import Record, record_json, split_path
-from git_sit.view import Kind
+from git_sit.record import Record, record_json
 
 if TYPE_CHECKING:
     from git_sit.signature import Verify
@@ -30,20 +28,24 @@ if TYPE_CHECKING:
 # them: a warm 'items --rev' is served from the cache without them.
 
 
+_SINGULAR = {"queries": "query", "filters": "filter"}
+
+
 def _pick(
     app: App, store: Store, given: Expression | None, name: str | None, where: tuple[str, str, str],
 ) -> Expression | None:
     """The expression from ``-f``/``-q``, or the named one from ``-F``/``-Q`` (repository first)."""
     directory, kind, role = where
+    singular = _SINGULAR[role]
     if given is not None and name is not None:
-        raise click.UsageError(f"give either an expression or a named {role[:-1]}, not both.")
+        raise click.UsageError(f"give either an expression or a named {singular}, not both.")
     if name is None:
         return given
     text = store.named_expression(directory, name)
     if text is None:
         text = userconfig.named(app.user_config(), kind, role, name)
     if text is None:
-        raise click.BadParameter(f"no {role[:-1]} named {name!r} in {directory}/ or the user config.")
+        raise click.BadParameter(f"no {singular} named {name!r} in {directory}/ or the user config.")
     return compile_expression(text)
 
 
@@ -156,8 +158,12 @@ def _with_verification(value: dict[str, Any], record: Record, check: Verify,
 @rev_option
 @pass_app
 def integrity(app: App, rev: str | None) -> None:
-    """Recompute every record's ID; list 'ITEM RECORD' and 'RECORD' lines that fail (exit 1)."""
+    """Recompute every record's ID; list 'ITEM RECORD' and 'RECORD' lines that fail (exit 1).
+
+    The global -i/--disable-integrity-check does not apply: checking is this command's job.
+    """
     store = app.store(rev)
+    store.integrity = True
     failed = False
     seen: set[str] = set()
     for item_id in store.item_ids():
@@ -166,7 +172,6 @@ def integrity(app: App, rev: str | None) -> None:
         for record_id in sorted(loaded.bad):
             click.echo(f"{item_id} {record_id}")
             failed = True
-    store.integrity = True
     _, bad = store.repository_records()
     for record_id in bad:
         if record_id not in seen:
@@ -186,19 +191,7 @@ def path(app: App, record_id: str | None, rev: str | None) -> None:
     if record_id is None:
         click.echo(store.path)
         return
-    if store.layout.record_node(record_id) is not None:
-        click.echo(f"{store.path}/records/{split_path(record_id)}")
-        return
-    click.echo(f"{store.path}/{_legacy_path(store, record_id)}")
-
-
-def _legacy_path(store: Store, record_id: str) -> str:
-    for item_id, dirs in store.items().items():
-        for parent, directory in dirs:
-            node = store.layout.view.lookup(directory, record_id)
-            if node is not None and node.kind is Kind.TREE:
-                return f"{parent}/{item_id}/{record_id}"
-    raise SitError(f"record {record_id} not found.")
+    click.echo(f"{store.path}/{store.record_path(record_id)}")
 
 
 @cli.command()
@@ -208,5 +201,7 @@ def _legacy_path(store: Store, record_id: str) -> str:
 @pass_app
 def config(app: App, which: str, query: Expression | None, rev: str | None) -> None:
     """Print the user config (default) or the repository's config.json."""
+    if which == "user" and rev is not None:
+        raise click.UsageError("--rev reads the repository's config.json; the user config has no revisions.")
     value: Any = app.user_config() if which == "user" else dict(app.store(rev).config.raw)
     echo_values(select([value], None, query or compile_expression("@")))

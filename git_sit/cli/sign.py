@@ -120,7 +120,9 @@ def verify(app: App, items: tuple[str, ...], as_json: bool, trusted: str | None,
     memo: dict[str, Verification] = {}
     groups: list[tuple[str | None, list[Record]]]
     if items:
-        groups = [(i, store.item_records(i)) for i in (store.resolve_item(x) for x in items)]
+        # An item given twice (or by two prefixes) is listed once, where first given.
+        item_ids = dict.fromkeys(store.resolve_item(x) for x in items)
+        groups = [(i, store.item_records(i)) for i in item_ids]
     else:
         groups = [(None, store.repository_records()[0])]
     any_bad = False

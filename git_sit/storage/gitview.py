@@ -14,7 +14,7 @@ import pygit2
 
 from git_sit.errors import InvalidRecord, MissingObject
 from git_sit.record import normalise_name
-from git_sit.view import Kind, Node
+from git_sit.view import Kind, Node, not_a_file
 
 _KINDS = {
     pygit2.enums.FileMode.TREE: Kind.TREE,
@@ -295,7 +295,7 @@ def _collect(tree: pygit2.Tree, prefix: str, files: dict[str, bytes], odd: bool 
         mode = entry.filemode if kind == _BLOB else None
         if mode not in _FILE_MODES:
             what = _KINDS.get(mode, Kind.OTHER) if mode is not None else Kind.SUBMODULE
-            raise InvalidRecord(f"{name} is a {what.value}, not a regular file")
+            raise InvalidRecord(not_a_file(name, what))
         if odd_here:
             name = normalise_name(name)
         files[name] = b"" if entry.id == _EMPTY_OID else _data(entry)
