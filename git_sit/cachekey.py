@@ -33,7 +33,8 @@ from git_sit import __version__, snapshot
 from git_sit.layout import ItemDir, ItemEntries, Layout
 from git_sit.view import Kind, Node
 
-KEY_FORMAT = "git-sit state key 1"
+# Bumped when what a read yields changes within one version: 2, a symlinked item link warns.
+KEY_FORMAT = "git-sit state key 2"
 RACY_SECONDS = 2.0
 
 

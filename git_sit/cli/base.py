@@ -145,7 +145,7 @@ pass_app = click.make_pass_decorator(App)
 @click.group(cls=SitGroup, context_settings=CONTEXT_SETTINGS)
 @click.option(
     "-i", "--disable-integrity-check", is_flag=True, envvar="SIT_DISABLE_INTEGRITY_CHECK",
-    help="Reduce records even if their content does not match their ID.",
+    help="Reduce records even if their content does not match their ID ('integrity' still checks).",
 )
 @click.option("-c", "--config", "config_path", metavar="FILE", help="User config file.")
 @click.option(
