@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 
-from git_sit.instant import parse_instant, show_instant, sort_key
+from git_sit.instant import civil_from_days, days_from_civil, parse_instant, show_instant, sort_key
 
 BASE = 1767323045 * 10**9  # 2026-01-02T03:04:05Z
 
@@ -24,6 +26,16 @@ BASE = 1767323045 * 10**9  # 2026-01-02T03:04:05Z
     ("2026-13-02T03:04:05Z", None),
     ("yesterday", None),
     ("", None),
+    ("0000-01-01T00:00:00Z", -62167219200 * 10**9),  # RFC 3339's first instant: no traceback
+    ("9999-12-31T23:59:59Z", 253402300799 * 10**9),
+    ("2024-02-29T00:00:00Z", 1709164800 * 10**9),
+    ("2023-02-29T00:00:00Z", None),  # not a leap year
+    ("1900-02-29T00:00:00Z", None),  # nor a century that 400 does not divide
+    ("2000-02-29T00:00:00Z", 951782400 * 10**9),
+    ("2026-02-31T00:00:00Z", None),
+    ("2026-04-31T00:00:00Z", None),
+    ("2026-01-00T00:00:00Z", None),
+    ("2026-01-02T24:00:00Z", None),
 ])
 def test_parse_instant(text, expected):
     assert parse_instant(text) == expected
@@ -41,3 +53,20 @@ def test_show_instant():
     assert show_instant("2026-01-02T03:04:05Z", seconds=True) == "2026-01-02 03:04:05 UTC"
     assert show_instant("not a time") == "not a time"
     assert show_instant(None) == ""
+
+
+@pytest.mark.parametrize("date", [
+    datetime.date(1, 1, 1), datetime.date(1600, 2, 29), datetime.date(1969, 12, 31),
+    datetime.date(1970, 1, 1), datetime.date(2000, 3, 1), datetime.date(2026, 12, 3),
+    datetime.date(9999, 12, 31),
+])
+def test_calendar_arithmetic_matches_the_standard_library(date):
+    days = (date - datetime.date(1970, 1, 1)).days
+    assert days_from_civil(date.year, date.month, date.day) == days
+    assert civil_from_days(days) == (date.year, date.month, date.day)
+
+
+def test_show_instant_of_any_year():
+    assert show_instant("0000-01-01T00:00:00Z", seconds=True) == "0000-01-01 00:00:00 UTC"
+    assert show_instant("1969-12-31T23:59:59.5Z", seconds=True) == "1969-12-31 23:59:59 UTC"
+    assert show_instant("9999-12-31T23:59:59Z") == "9999-12-31 23:59"
