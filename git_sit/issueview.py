@@ -19,6 +19,7 @@ State = dict[str, Any]
 Style = Callable[[str, str], str]
 MIN_SHORT = 8
 MIN_SUMMARY = 20
+BODY_WHITESPACE = "\n\t"  # kept in details and comments; every other control character is shown
 STATES = ("open", "closed", "all")
 SORTS = ("updated", "created")
 
@@ -47,6 +48,15 @@ def _strings(state: State, key: str) -> list[str]:
 def _text(state: State, key: str) -> str:
     value = state.get(key)
     return value if isinstance(value, str) else ""
+
+
+def _shown(state: State, key: str, keep: str = "") -> str:
+    """A text field as it may be printed (``textwidth.printable``)."""
+    return textwidth.printable(_text(state, key), keep)
+
+
+def _shown_list(state: State, key: str) -> str:
+    return ", ".join(textwidth.printable(v) for v in _strings(state, key))
 
 
 def _fold(values: Iterable[str]) -> set[str]:
@@ -110,8 +120,9 @@ def table(
 ) -> list[str]:
     """The aligned ``list`` table: ID, state, summary, labels, updated (UTC)."""
     rows = [
-        [str(s.get("id", ""))[:id_length], str(s.get("state", "open")), _text(s, "summary").strip(),
-         ", ".join(_strings(s, "labels")), show_instant(updated(s))]
+        [textwidth.printable(cell) for cell in (
+            str(s.get("id", ""))[:id_length], str(s.get("state", "open")), _text(s, "summary").strip(),
+            _shown_list(s, "labels"), show_instant(updated(s)))]
         for s in states
     ]
     titles = ["ID", "STATE", "SUMMARY", "LABELS", "UPDATED"]
@@ -141,37 +152,37 @@ def _indent(text: str, prefix: str = "    ") -> list[str]:
 
 def show(state: State, style: Style = plain) -> str:
     """The ``show`` page: summary, state, people, labels, milestone, details, comments."""
-    status = str(state.get("state", "open"))
-    milestone = state.get("milestone")
+    status = textwidth.printable(str(state.get("state", "open")))
     fields = [
-        ("author", _text(state, "authors") or "unknown"),
+        ("author", _shown(state, "authors") or "unknown"),
         ("created", show_instant(state.get("timestamp"), seconds=True)),
         ("updated", show_instant(updated(state), seconds=True)),
-        ("labels", ", ".join(_strings(state, "labels")) or "none"),
-        ("assignees", ", ".join(_strings(state, "assignees")) or "none"),
-        ("milestone", milestone if isinstance(milestone, str) else "none"),
+        ("labels", _shown_list(state, "labels") or "none"),
+        ("assignees", _shown_list(state, "assignees") or "none"),
+        ("milestone", _shown(state, "milestone") or "none"),
     ]
     lines = [
-        style(_text(state, "summary").strip() or "(no summary)", "title"),
-        f"{style(status, status)} · {style(str(state.get('id', '')), 'id')}",
-        *(f"{name + ':':<11}{value}" for name, value in fields),
+        style(_shown(state, "summary").strip() or "(no summary)", "title"),
+        f"{style(status, status)} · {style(textwidth.printable(str(state.get('id', ''))), 'id')}",
+        *(f"{name + ':':<11}{textwidth.printable(value)}" for name, value in fields),
         "",
     ]
-    details = _text(state, "details")
+    details = _shown(state, "details", BODY_WHITESPACE)
     lines += _indent(details) if details.strip() else [style("    (no details)", "dim")]
     comments = [c for c in state.get("comments") or [] if isinstance(c, dict)]
     if comments:
         lines += ["", style(f"Comments ({len(comments)})", "header")]
     for comment in comments:
-        lines += ["", _comment_heading(comment, style), *_indent(_text(comment, "text"))]
+        lines += ["", _comment_heading(comment, style), *_indent(_shown(comment, "text", BODY_WHITESPACE))]
     return "\n".join(lines)
 
 
 def _comment_heading(comment: State, style: Style) -> str:
-    author = _text(comment, "authors") or "unknown"
-    heading = f"{style(author, 'author')} · {style(show_instant(comment.get('timestamp'), True), 'dim')}"
+    author = _shown(comment, "authors") or "unknown"
+    when = textwidth.printable(show_instant(comment.get("timestamp"), True))
+    heading = f"{style(author, 'author')} · {style(when, 'dim')}"
     if comment.get("merge_request"):
-        heading += f" · merge request {comment['merge_request']}"
+        heading += f" · merge request {textwidth.printable(str(comment['merge_request']))}"
     if comment.get("merge_request_report"):
-        heading += f" · verification {comment['merge_request_report']}"
+        heading += f" · verification {textwidth.printable(str(comment['merge_request_report']))}"
     return heading

@@ -24,9 +24,10 @@ ABSENT = "absent"
 
 
 def align(rows: Sequence[Sequence[str]], right: frozenset[int] = frozenset()) -> list[str]:
-    """Columns padded to their widest cell (columns in ``right`` right-aligned)."""
+    """Columns padded to their widest cell (columns in ``right`` right-aligned); controls shown."""
     if not rows:
         return []
+    rows = [[textwidth.printable(cell) for cell in row] for row in rows]
     widths = [max(textwidth.width(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = []
     for row in rows:
@@ -51,7 +52,7 @@ def item_lines(
         for ref, state in per_ref.items()
     ]
     # The marker column is one character wide; join it to the label with a single space.
-    return [item, *(line[:1] + line[2:] if line else line for line in align(rows))]
+    return [textwidth.printable(item), *(line[:1] + line[2:] if line else line for line in align(rows))]
 
 
 def overview_lines(
@@ -69,7 +70,7 @@ def overview_lines(
         return lines
     lines += ["", "Items whose state differs between refs:"]
     for item, per_ref in table.items():
-        lines.append(f"  {item}  {pick_summary(states[item], current)}".rstrip())
+        lines.append(textwidth.printable(f"  {item}  {pick_summary(states[item], current)}".rstrip()))
         groups = [
             [status or ABSENT, ", ".join(names[ref] for ref in refs)]
             for status, refs in group_by_status(per_ref)

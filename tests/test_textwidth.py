@@ -70,3 +70,34 @@ def test_status_columns_line_up_wide_names():
         "機能     1",
         "main    10",
     ]
+
+
+@pytest.mark.parametrize(("text", "keep", "expected"), [
+    ("plain text", "", "plain text"),
+    ("esc\x1b[31mred", "", "esc^[[31mred"),
+    ("osc \x1b]0;PWNED\x07 title", "", "osc ^[]0;PWNED^G title"),
+    ("tab\there", "", "tab^Ihere"),
+    ("line\nbreak\ttab", "\n\t", "line\nbreak\ttab"),
+    ("del\x7f c1\x9b", "", "del^? c1<U+009B>"),
+    ("日本語 Grüße", "", "日本語 Grüße"),
+])
+def test_printable_shows_control_characters(text, keep, expected):
+    assert textwidth.printable(text, keep) == expected
+
+
+def test_issue_text_cannot_send_escape_sequences():
+    from git_sit.issueview import show
+
+    evil = {"id": "52ab4844-0000", "state": "open", "summary": "osc \x1b]0;PWNED\x07 title",
+            "labels": ["\x07bell"], "milestone": "\x1b[2J", "authors": "A \x1b[8m<a@b>",
+            "details": "line one\n\tindented \x1b[31m",
+            "comments": [{"text": "a comment \x1b]52;c;Zm9v\x07 here\n", "authors": "B"}]}
+    lines = [*table([evil], 8), show(evil)]
+    assert not any(char in "".join(lines) for char in "\x1b\x07")
+    assert lines[0] == "52ab4844  open  osc ^[]0;PWNED^G title  ^Gbell"
+    assert "milestone: ^[[2J" in lines[1] and "    \tindented ^[[31m" in lines[1]
+    assert "a comment ^[]52;c;Zm9v^G here" in lines[1]
+
+
+def test_status_and_diff_tables_show_control_characters():
+    assert tables.align([["\x1b[2Jref", "1"]]) == ["^[[2Jref  1"]
