@@ -308,6 +308,14 @@ def test_list_is_coloured_on_a_terminal(project: Path):
     os.close(leader)
     assert proc.returncode == 0
     assert "\x1b[" in out and "SUMMARY" in out and "Colourful" in out
+    for plain_env in ({"NO_COLOR": "1"}, {"TERM": "dumb"}):  # as git: no colour for a dumb terminal
+        leader, follower = pty.openpty()
+        subprocess.run(["git", "sit", "issue", "list"], cwd=project, stdout=follower, check=True,
+                       env={**os.environ, "COLUMNS": "100", **plain_env})
+        os.close(follower)
+        out = os.read(leader, 65536).decode()
+        os.close(leader)
+        assert "\x1b[" not in out and "Colourful" in out, plain_env
 
 
 def test_unknown_and_ambiguous_ids(project: Path):
@@ -335,9 +343,18 @@ def test_bad_values(project: Path):
     item = new_issue(project, "Values")
     assert "single line" in fails(project, "new", "-s", "two\nlines")
     assert "summary is empty" in fails(project, "new", "-s", "  ")
-    assert "give labels" in fails(project, "label", item)
-    assert "unknown option" in fails(project, "label", item, "--no", "main")
-    assert "both added and removed" in fails(project, "assign", item, "+a", "-a")
+    # Mistakes on the command line are usage errors (status 2, with the usage line), as
+    # everywhere else; they once were status 1.
+    for args, message in [
+        (["label", item], "give labels to add (+NAME) or remove (-NAME)."),
+        (["label", item, "--no", "main"], "unknown option or invalid label '--no'"),
+        (["assign", item], "give assignees to add (+NAME) or remove (-NAME)."),
+        (["assign", item, "+a", "-a"], "assignee 'a' is both added and removed."),
+        (["label", item, "+\x07bell"], "invalid label '\\x07bell'"),
+    ]:
+        run = sit(project, "issue", *args)
+        assert run.code == 2, (args, run.err)
+        assert run.err.startswith(f"Usage: git sit issue {args[0]} ") and f"Error: {message}" in run.err
     for args in (["label", "-h"], ["assign", "-h"], ["label", "--help"]):
         run = sit(project, "issue", *args)
         assert run.code == 0 and run.out.startswith("Usage: git sit issue")

@@ -47,7 +47,9 @@ def test_a_record_that_cannot_be_staged_is_removed_again(sitrepo: Path):
     before = files_below(sitrepo / ".sit")
     (sitrepo / "text").write_text("hi\n")
     (sitrepo / ".git" / "index.lock").touch()
-    one_line_error(sit(sitrepo, "record", "-t", "Commented", item, "text"), "cannot stage")
+    run = sit(sitrepo, "record", "-t", "Commented", item, "text")
+    one_line_error(run, "cannot stage")
+    assert run.err.endswith("index.lock': File exists.\n"), run.err  # git's own period, not two
     assert files_below(sitrepo / ".sit") == before
     (sitrepo / ".git" / "index.lock").unlink()
     assert git(sitrepo, "status", "--porcelain", "--", ".sit") == ""

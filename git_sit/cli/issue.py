@@ -213,7 +213,10 @@ def edit(app: App, item: str, summary: str | None, details: str | None, on: str 
 def _change_set(app: App, item: str, ops: tuple[str, ...], on: str | None, signing: Signing,
                 ext: Extension) -> None:
     what = ext.key[:-1]
-    add, remove = core.parse_ops(ops, what)
+    try:
+        add, remove = core.parse_ops(ops, what)
+    except SitError as exc:  # what the command line says is wrong: a usage error, as click's are
+        raise click.UsageError(str(exc), click.get_current_context()) from None
     session = Session.open(app, on, *signing)
     item_id, state = session.item(item)
     records = session.target.store.item_records(item_id)
@@ -274,8 +277,8 @@ def milestone(app: App, item: str, name: str | None, clear: bool, on: str | None
 
 
 def _style_for_stdout() -> Callable[[str, str], str]:
-    if not sys.stdout.isatty() or os.environ.get("NO_COLOR"):
-        return plain
+    if not sys.stdout.isatty() or os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return plain  # TERM=dumb: as git, no colour
     return lambda text, role: click.style(text, **COLOURS[role]) if role in COLOURS and text else text
 
 

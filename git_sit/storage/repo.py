@@ -122,7 +122,7 @@ class GitRepo:
         """
         failure = self._update_index(["--add"], paths)
         if failure:
-            raise SitError(f"cannot stage the new record in the git index: {failure}.")
+            raise SitError(f"cannot stage the new record in the git index: {failure.rstrip('.')}.")
 
     def unstage(self, paths: list[str]) -> None:
         """Drop paths from the index (undoing ``stage`` after a failed write); best effort."""
