@@ -38,7 +38,23 @@ def find_external(name: str, sit_dir: str | None, module_dirs: Sequence[str],
         candidate = os.path.join(directory, program + ".sh")
         if os.path.isfile(candidate):
             return ["sh", candidate]
+    for directory in directories:  # nothing runs: say why one that is there does not
+        candidate = os.path.join(directory, program)
+        why = _not_runnable(candidate, program)
+        if why is not None:
+            raise SitError(f"{candidate} {why}.")
     return None
+
+
+def _not_runnable(path: str, program: str) -> str | None:
+    """Why a ``sit-NAME`` that is there cannot run; ``None`` if there is nothing there."""
+    if not os.path.lexists(path):
+        return None
+    if not os.path.exists(path):
+        return "is a symbolic link to nothing"
+    if os.path.isdir(path):
+        return "is a directory, not a program"
+    return f"is not executable: chmod +x it, or rename it {program}.sh to run it with sh"
 
 
 def sit_command(argv0: str, executable: str) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import sit, sit_tree_files
 from tests.module_helpers import write_files
 
@@ -56,8 +58,23 @@ def test_search_order_local_then_modules_then_path_then_sh(workdir: Path, tmp_pa
     assert sit(workdir, "two", env=env).out == "module a two\n"
     assert sit(workdir, "three", env=env).out == "path three\n"
     assert sit(workdir, "four", "x", env=env).out == "sh four x\n"
-    unknown = sit(workdir, "five", env=env)
-    assert unknown.code == 2 and "No such command 'five'." in unknown.err
+    script(bin_dir / "sit-six", b"#!/bin/sh\necho path six\n")
+    script(sit_dir / "cli/sit-six", b"#!/bin/sh\necho not executable\n", executable=False)
+    assert sit(workdir, "six", env=env).out == "path six\n"  # a sit-NAME that cannot run is passed over
+
+
+@pytest.mark.parametrize(("make", "why"), [
+    (lambda p: script(p, b"#!/bin/sh\necho hi\n", executable=False),
+     "is not executable: chmod +x it, or rename it sit-hi.sh to run it with sh"),
+    (lambda p: p.symlink_to(p.parent / "nowhere"), "is a symbolic link to nothing"),
+    (lambda p: p.mkdir(mode=0o755), "is a directory, not a program"),
+], ids=["not-executable", "dangling-symlink", "directory"])
+def test_a_sit_name_that_cannot_run_says_why(workdir: Path, make, why):
+    sit_dir = repo_with_items(workdir)
+    (sit_dir / "cli").mkdir()
+    make(sit_dir / "cli" / "sit-hi")
+    run = sit(workdir, "hi")
+    assert (run.code, run.out, run.err) == (1, "", f"Error: {sit_dir}/cli/sit-hi {why}.\n")
 
 
 def test_unknown_commands_are_usage_errors(workdir: Path):
