@@ -189,6 +189,30 @@ def change_set(records: Iterable[Record], ext: Extension, add: list[str], remove
     return Draft((ext.type,), {ext.file: payload})
 
 
+def spelled_as_set(live: Iterable[str], add: list[str], remove: list[str]) -> tuple[list[str], list[str]]:
+    """Values given in another case, spelled as those already set: ``+Bug`` beside ``bug`` is ``bug``.
+
+    ``issue list --label`` matches without regard to case, so labels and assignees that
+    differ only in case would be one to a reader and two to the set; removing takes away
+    every spelling.
+    """
+    by_fold: dict[str, list[str]] = {}
+    for value in sorted(live):
+        by_fold.setdefault(value.casefold(), []).append(value)
+
+    def spellings(value: str) -> list[str]:
+        return by_fold.get(value.casefold(), [value])
+
+    added = [value if value in live else spellings(value)[0] for value in add]
+    removed = [spelling for value in remove for spelling in spellings(value)]
+    return list(dict.fromkeys(added)), list(dict.fromkeys(removed))
+
+
+def live_values(records: Iterable[Record], ext: Extension) -> set[str]:
+    """The labels (or assignees...) set now."""
+    return set(extensions.observed_set(records, ext).live())
+
+
 def set_notes(records: Iterable[Record], ext: Extension, add: list[str], remove: list[str]) -> list[str]:
     """What in a label/assignee change will do nothing: values already there, or absent."""
     live = extensions.observed_set(records, ext).live()

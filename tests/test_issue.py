@@ -130,3 +130,18 @@ def test_set_notes_name_what_does_nothing():
     assert core.set_notes(current, LABELS, ["bug", "ui"], ["gone", "bug"]) == [
         "label 'bug' is already set.", "label 'gone' is not set.",
     ]
+
+
+@pytest.mark.parametrize(("live", "add", "remove", "expected"), [
+    (set(), ["Bug"], [], (["Bug"], [])),
+    ({"bug"}, ["Bug"], [], (["bug"], [])),
+    ({"bug"}, [], ["BUG"], ([], ["bug"])),
+    ({"bug", "Bug"}, [], ["BUG"], ([], ["Bug", "bug"])),  # every spelling goes
+    ({"bug", "Bug"}, ["Bug"], [], (["Bug"], [])),  # a spelling that is set stays itself
+    ({"bug"}, ["UI"], ["ui"], (["UI"], ["ui"])),
+    ({"Straße"}, ["STRASSE"], [], (["Straße"], [])),  # casefold, not lower
+    (set(), ["x", "X"], [], (["x", "X"], [])),
+    ({"x"}, ["X", "x"], [], (["x"], [])),
+])
+def test_spelled_as_set(live, add, remove, expected):
+    assert core.spelled_as_set(live, add, remove) == expected

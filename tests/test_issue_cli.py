@@ -208,6 +208,18 @@ def test_life_cycle_new_comment_label_close_reopen_on_a_branch_merge(project: Pa
     assert "assignees" not in json.loads(ok(project, "show", short, "--rev", "release", "--json"))
 
 
+def test_labels_and_assignees_in_another_case_are_the_ones_set(project: Path):
+    item = new_issue(project, "Cases")
+    ok(project, "label", item, "+bug")
+    ok(project, "assign", item, "Alice")
+    run = sit(project, "issue", "label", item, "+Bug")
+    assert run.code == 0 and "label 'bug' is already set." in run.err
+    ok(project, "label", item, "-BUG", "+UI")
+    ok(project, "assign", item, "-alice")
+    state = json.loads(ok(project, "show", item, "--json"))
+    assert (state["labels"], state["assignees"]) == (["UI"], [])
+
+
 def test_concurrent_label_changes_on_two_branches_merge_to_the_union(project: Path):
     item = new_issue(project, "Labels")
     ok(project, "label", item, "+bug", "+ui", "+old")

@@ -220,6 +220,7 @@ def _change_set(app: App, item: str, ops: tuple[str, ...], on: str | None, signi
     session = Session.open(app, on, *signing)
     item_id, state = session.item(item)
     records = session.target.store.item_records(item_id)
+    add, remove = core.spelled_as_set(core.live_values(records, ext), add, remove)
     for note in core.set_notes(records, ext, add, remove):
         click.echo(f"note: {note}", err=True)
     change = " ".join([*(f"+{v}" for v in add), *(f"-{v}" for v in remove)])
