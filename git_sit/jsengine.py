@@ -1,4 +1,4 @@
-"""The JavaScript engine for repository reducers: QuickJS, sandboxed and limited.
+"""The engine for repository reducers: QuickJS, sandboxed and limited.
 
 SIT embeds Duktape; git-sit runs the same reducer files in QuickJS (the
 ``quickjs-ng`` binding), which can interrupt a runaway script and cap its heap
@@ -6,12 +6,18 @@ in-process. The sandbox has no file system, network or process access: the
 binding loads no modules and the host exposes no Python callable, so the only
 way in or out is the JSON text of states and records. ``sandbox.js`` provides
 SIT's runtime (the ``function (module)`` wrapper, ``require``, ``TextDecoder``
-and the per-record loop); this module loads it, marshals records and turns a
-limit hit into an error entry, restarting the engine so the next item starts clean.
+and the per-record loop); this module loads it, marshals records, checks the
+shape of every answer and turns a limit hit into an error entry.
+
+Every item is reduced in a context of its own, made afresh: whatever a reducer
+leaves behind (top-level variables, globals, changed prototypes, required
+modules) cannot reach another item, so an item's state never depends on which
+items were reduced before it in the process, and the cache never changes a result.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -27,11 +33,13 @@ DEFAULT_TIME = 2.0
 DEFAULT_MEMORY = 256 * MIB
 TIME_LIMIT_ENV = "GIT_SIT_JS_TIME_LIMIT"
 MEMORY_LIMIT_ENV = "GIT_SIT_JS_MEMORY_LIMIT"
+MAX_TIME = 86400.0  # seconds (a day per record); QuickJS's clock overflows on huge values
+MAX_MEMORY = 1024 * 1024 * MIB  # 1 TiB
 
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """CPU seconds per record (and per reducer file loaded), and heap bytes for all reducers."""
+    """CPU seconds per record (and per reducer file loaded); heap bytes for all reducers of an item."""
 
     time: float = DEFAULT_TIME
     memory: int = DEFAULT_MEMORY
@@ -39,13 +47,11 @@ class Limits:
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Limits:
         """Limits from ``GIT_SIT_JS_TIME_LIMIT`` (seconds) and ``GIT_SIT_JS_MEMORY_LIMIT`` (MiB)."""
-        return cls(
-            _positive(environ, TIME_LIMIT_ENV, DEFAULT_TIME),
-            int(_positive(environ, MEMORY_LIMIT_ENV, DEFAULT_MEMORY / MIB) * MIB),
-        )
+        memory = _positive(environ, MEMORY_LIMIT_ENV, DEFAULT_MEMORY / MIB, MAX_MEMORY / MIB, "MiB")
+        return cls(_positive(environ, TIME_LIMIT_ENV, DEFAULT_TIME, MAX_TIME, "seconds"), int(memory * MIB))
 
 
-def _positive(environ: Mapping[str, str], name: str, default: float) -> float:
+def _positive(environ: Mapping[str, str], name: str, default: float, maximum: float, unit: str) -> float:
     text = environ.get(name, "").strip()
     if not text:
         return default
@@ -53,8 +59,9 @@ def _positive(environ: Mapping[str, str], name: str, default: float) -> float:
         value = float(text)
     except ValueError:
         value = 0.0
-    if not value > 0:
-        raise SitError(f"{name} must be a positive number, not {text!r}.")
+    # Not NaN or infinite, and at least one byte: QuickJS takes a 0-byte limit for none.
+    if not 0 < value <= maximum or (unit == "MiB" and value * MIB < 1):
+        raise SitError(f"{name} must be a positive number of {unit}, at most {maximum:.15g}, not {text!r}.")
     return value
 
 
@@ -71,6 +78,14 @@ class Step:
     quirk: bool = False
     error: dict[str, str] | None = None
     stopped: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A reducer root's files for ``require`` (path → text), and the paths that are symlinks."""
+
+    files: Mapping[str, str]
+    links: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,83 +114,115 @@ def _quickjs() -> Any:
     return quickjs
 
 
+@functools.cache
 def _sandbox() -> str:
+    """The script that defines ``__sit``, the host interface (read once, evaluated in every context)."""
     from importlib import resources
 
-    return resources.files("git_sit").joinpath("sandbox.js").read_text(encoding="utf-8")
+    source = resources.files("git_sit").joinpath("sandbox.js").read_text(encoding="utf-8")
+    return "globalThis.__sit = " + source
 
 
 class Engine:
-    """One QuickJS heap holding a repository's reducers, in order."""
+    """A repository's reducers, loaded in order into a QuickJS context made afresh for every item."""
 
-    def __init__(self, roots: Sequence[Mapping[str, str]], scripts: Sequence[Script], limits: Limits) -> None:
-        self._roots = roots
+    def __init__(self, roots: Sequence[Source], scripts: Sequence[Script], limits: Limits) -> None:
         self._scripts = scripts
         self.limits = limits
         self._host: dict[str, Any] = {}
+        self._fresh = False
+        self._root_json = [
+            (json.dumps(dict(root.files), ensure_ascii=False), json.dumps(dict.fromkeys(root.links, True)))
+            for root in roots
+        ]
         self._qjs = _quickjs()
         self._start()
 
     def _start(self) -> None:
-        self._host = {}  # drop the old heap's handles before making a new one
+        self._host = {}  # drop the old context's handles before making a new one
         context = self._qjs.Context()
+        # The sandbox is git-sit's own code: it runs before any limit (and any repository code).
+        context.eval(_sandbox())
+        self._host = {name: context.eval(f"__sit.{name}") for name in ("addRoot", "load", "step", "running")}
+        context.eval("delete globalThis.__sit")
         context.set_memory_limit(self.limits.memory)
         context.set_time_limit(self.limits.time)
-        context.eval("globalThis.__sit = " + _sandbox())
-        names = ("addRoot", "load", "reset", "step", "running")
-        self._host = {name: context.eval(f"__sit.{name}") for name in names}
-        context.eval("delete globalThis.__sit")
         self._context = context
-        for files in self._roots:
-            self._host["addRoot"](json.dumps(files, ensure_ascii=False))
+        try:
+            for files, links in self._root_json:
+                self._host["addRoot"](files, links)
+        except self._qjs.JSException as exc:
+            raise SitError(f"cannot start the JavaScript engine: {self._limit_message(exc)}.") from None
         for script in self._scripts:
             self._load(script)
+        self._fresh = True
 
     def _load(self, script: Script) -> None:
         try:
-            result = json.loads(self._host["load"](script.root, script.path, script.source))
+            result = _loads(self._host["load"](script.root, script.path, script.source))
         except self._qjs.JSException as exc:
             raise SitError(f"cannot load reducer {script.path}: {self._limit_message(exc)}.") from None
-        if "error" in result:
+        if _keys(result) == {"error"} and isinstance(result["error"], str):
             raise SitError(f"cannot load reducer {script.path}: {_one_line(result['error'])}")
+        if _keys(result) != {"index"}:
+            raise SitError(f"cannot load reducer {script.path}: the sandbox gave an unexpected answer.")
 
     def reset(self) -> None:
-        """A fresh ``this`` for every reducer (before each item)."""
-        self._host["reset"]()
+        """Before each item: a fresh context (globals, prototypes, closures, modules, ``this``)."""
+        if not self._fresh:
+            self._start()
 
     def step(self, state: State, record: Record, start: int, end: int, quirk: bool = False) -> Step:
         """Run reducers ``start``..``end - 1`` over ``record`` from ``state``."""
+        self._fresh = False
         try:
             text = self._host["step"](
                 json.dumps(state, ensure_ascii=False), _record_json(record), start, end, quirk
             )
         except self._qjs.JSException as exc:
-            return self._stopped(exc, start)
+            return self._stopped(self._limit_message(exc), start)
         result = _loads(text)
-        if "error" in result:
-            return Step(error=result["error"])
-        if not isinstance(result["state"], dict):  # a toJSON() turned the state into something else
-            message = f"TypeError: invalid return value {json.dumps(result['state'])}, expected an object"
+        keys = _keys(result)
+        if keys == {"error"}:
+            error = result["error"]
+            paths = {script.path for script in self._scripts[start:end]}
+            if _keys(error) == {"file", "error"} and error["file"] in paths and _is_text(error["error"]):
+                return Step(error={"file": error["file"], "error": error["error"]})
+        elif keys in ({"quirk", "state"}, {"quirk"}) and isinstance(result["quirk"], bool):
+            # The state's own toJSON (or a getter) may have made it something else, or nothing.
+            new = result.get("state")
+            if isinstance(new, dict):
+                return Step(state=new, quirk=result["quirk"])
+            shown = json.dumps(new, ensure_ascii=False) if "state" in result else "undefined"
+            message = f"TypeError: invalid return value {shown}, expected an object"
             return Step(error={"file": self._scripts[end - 1].path, "error": message})
-        return Step(state=result["state"], quirk=result["quirk"])
+        # Cannot happen (the sandbox answers with prototype-less objects), but never trust it.
+        return self._stopped("stopped: the JavaScript sandbox gave an unexpected answer", start)
 
-    def _stopped(self, exc: Exception, start: int) -> Step:
+    def _stopped(self, reason: str, start: int) -> Step:
         try:
             running = int(self._host["running"]())
-        except (self._qjs.JSException, TypeError, ValueError):
+        except (self._qjs.JSException, TypeError, ValueError, OverflowError):
             running = -1
         index = running if 0 <= running < len(self._scripts) else start
-        message = f"{self._limit_message(exc)}; the item's later records were not reduced"
-        self._start()
+        message = f"{reason}; the item's later records were not reduced"
         return Step(error={"file": self._scripts[index].path, "error": message}, stopped=True)
 
     def _limit_message(self, exc: Exception) -> str:
         text = str(exc)
         if "interrupted" in text:
             return f"stopped after the time limit of {self.limits.time:g} s"
-        if "out of memory" in text:
+        if "out of memory" in text or text.strip() == "null":  # null: no memory left for the error
             return f"stopped at the memory limit of {self.limits.memory / MIB:g} MiB"
         return f"stopped: {_one_line(text)}"
+
+
+def _keys(value: Any) -> set[str] | None:
+    return set(value) if isinstance(value, dict) else None
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str)
 
 
 def _one_line(text: str) -> str:
@@ -191,8 +238,14 @@ def _record_json(record: Record) -> str:
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _loads(text: str) -> Any:
-    value = json.loads(text)
+def _loads(text: Any) -> Any:
+    """A sandbox answer parsed (``None`` if it is not JSON text)."""
+    if not isinstance(text, str):
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
     # JSON.stringify escapes lone surrogates; they cannot be printed, so make them U+FFFD.
     return _scrub(value) if "\\ud" in text else value
 

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from git_sit.errors import SitError
-from git_sit.jsengine import Engine, Limits, Script, engine_version
+from git_sit.jsengine import Engine, Limits, Script, Source, engine_version
 from git_sit.modules import ReducerRoot
 from git_sit.options import MODES
 from git_sit.record import Record
@@ -93,18 +93,17 @@ class ScriptReducers:
     def __init__(self, roots: Sequence[ReducerRoot], native: Sequence[bool], limits: Limits) -> None:
         self._segments: list[Segment] = []
         scripts: list[Script] = []
-        sources: list[dict[str, str]] = []
+        sources: list[Source] = []
         for root, as_native in zip(roots, native, strict=True):
             if as_native:
                 # The issue-tracking module, recognised (or unavailable): its native port, with
                 # git-sit's extensions, as NativeReducers runs them (the fingerprint says so).
                 self._segments.append(_Native([*issue_tracking_reducers(), *extension_reducers()]))
                 continue
-            sources.append({path: data.decode("utf-8", "replace") for path, data in root.files.items()})
+            files = {path: data.decode("utf-8", "replace") for path, data in root.files.items()}
+            sources.append(Source(files, root.links))
             start = len(scripts)
-            scripts.extend(
-                Script(len(sources) - 1, f"{root.label}/{name}", sources[-1][name]) for name in root.reducers
-            )
+            scripts.extend(Script(len(sources) - 1, f"{root.label}/{n}", files[n]) for n in root.reducers)
             if len(scripts) > start:
                 self._segments.append(_Js(start, len(scripts)))
         self._sources, self._scripts, self._limits = sources, scripts, limits
@@ -117,7 +116,7 @@ class ScriptReducers:
             self._engine = Engine(self._sources, self._scripts, self._limits)
 
     def reduce(self, records: Iterable[Record], initial: State) -> State:
-        """Fold ``records`` (in §5.2 order) from ``initial``; fresh ``this`` for every reducer."""
+        """Fold ``records`` (in §5.2 order) from ``initial``, in a fresh context (and ``this``es)."""
         self.load()
         if self._engine is not None:
             self._engine.reset()
@@ -185,6 +184,8 @@ def _fingerprint(roots: Sequence[ReducerRoot], native: Sequence[bool], limits: L
             continue
         for path in sorted(root.files):
             digest.update(f"{path}\0{blob_id(root.files[path])}\0".encode("utf-8", "surrogateescape"))
+        for path in root.links:  # require() of one says it is a symlink
+            digest.update(f"link\0{path}\0".encode("utf-8", "surrogateescape"))
     return "js:" + digest.hexdigest()
 
 
@@ -194,6 +195,10 @@ def select_reducers(
     """The reducer set for a repository's reducer roots under ``mode`` (auto, js or native)."""
     if mode not in MODES:
         raise SitError(f"unknown reducer mode {mode!r}; use one of {', '.join(MODES)}.")
+    if mode != "native":
+        for root in roots:
+            for name in root.linked_reducers:
+                warn(f"reducer {root.label}/{name} is a symlink, which git-sit does not follow; not run.")
     roots = [root for root in roots if root.reducers or root.unavailable]  # empty directories define none
     if mode == "native" or (mode == "auto" and not roots):
         return NativeReducers()

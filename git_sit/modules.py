@@ -6,8 +6,11 @@ submodule (a gitlink), whose files live in the submodule's own repository at
 the pinned commit. Reducer roots are ``reducers/`` and then each module's
 ``reducers/``, modules sorted by entry name; a root's reducers are its top-level
 ``*.js`` files sorted by name, and every file below the root is kept for
-``require``. Everything is read through ``View``s; the ``Submodules`` callback
-(implemented in ``storage``) opens submodule repositories.
+``require``. Symlinks below a root are not followed, on disk as in a revision
+(where git keeps only the target's name): they are listed so that a reducer that
+is one is skipped with a warning and ``require`` of one says why. Everything is
+read through ``View``s; the ``Submodules`` callback (implemented in ``storage``)
+opens submodule repositories.
 """
 
 from __future__ import annotations
@@ -61,12 +64,18 @@ class Module:
 
 @dataclass(frozen=True, slots=True)
 class ReducerRoot:
-    """A directory of reducers: its label (relative to the SIT directory) and its files."""
+    """A directory of reducers: its label (relative to the SIT directory), its files, its symlinks."""
 
     label: str
     files: dict[str, bytes]
     reducers: tuple[str, ...]
     module: Module | None = None
+    links: tuple[str, ...] = ()
+
+    @property
+    def linked_reducers(self) -> tuple[str, ...]:
+        """The top-level ``*.js`` entries that are symlinks: SIT would run them, git-sit does not."""
+        return tuple(sorted((name for name in self.links if _is_reducer(name)), key=name_key))
 
     @property
     def unavailable(self) -> bool:
@@ -189,14 +198,22 @@ def _read_root(view: View, parent: Node, label: str, module: Module | None) -> R
     if node is None or node.kind is not Kind.TREE:
         return None
     files: dict[str, bytes] = {}
-    _collect(view, node, "", files, 0)
-    reducers = sorted((name for name in files if "/" not in name and name.endswith(".js")), key=name_key)
-    return ReducerRoot(label, files, tuple(reducers), module)
+    links: list[str] = []
+    _collect(view, node, "", files, links, 0)
+    reducers = sorted((name for name in files if _is_reducer(name)), key=name_key)
+    return ReducerRoot(label, files, tuple(reducers), module, tuple(sorted(links, key=name_key)))
 
 
-def _collect(view: View, node: Node, prefix: str, files: dict[str, bytes], depth: int) -> None:
+def _is_reducer(name: str) -> bool:
+    return "/" not in name and name.endswith(".js")
+
+
+def _collect(view: View, node: Node, prefix: str, files: dict[str, bytes], links: list[str],
+             depth: int) -> None:
     for child in view.children(node):
         if child.kind is Kind.FILE:
             files[prefix + child.name] = view.read(child)
+        elif child.kind is Kind.SYMLINK:
+            links.append(prefix + child.name)
         elif child.kind is Kind.TREE and depth < 32:
-            _collect(view, child, f"{prefix}{child.name}/", files, depth + 1)
+            _collect(view, child, f"{prefix}{child.name}/", files, links, depth + 1)
