@@ -64,7 +64,10 @@ def parse_status(status: str, output: str = "") -> Check | None:
     for keyword, *args in lines:
         _absorb(values, keyword, args)
     status_value = values.pop("status") or BAD  # e.g. NODATA: no signature to speak of
-    return Check(status_value, output=output, **values)
+    # Each signature gpg checks starts with NEWSIG and ends in one outcome line.
+    found = max(sum(k == "NEWSIG" for k, *_ in lines),
+                sum(k in _OUTCOMES or k == "ERRSIG" for k, *_ in lines))
+    return Check(status_value, output=output, signatures=max(found, 1), **values)
 
 
 def _absorb(values: dict[str, str | None], keyword: str, args: list[str]) -> None:

@@ -7,6 +7,9 @@ whose message is the ASCII record ID of a subset of the record's files
 module is pure: it computes the messages, runs the §4.5 procedure over a given
 ``verify`` function (gpg in practice, see ``git_sit.gpg``), adds a signature to a
 new record (variant A), and turns the outcome into JSON and one-line reasons.
+A ``.signature`` holding more than one signature is bad: the verdict must be one
+signature's, not a mix of two. ``tampered`` is ``verify``'s word for a record whose
+content does not match its ID, before any signature is looked at.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ EXPIRED_KEY = "expired-key"
 EXPIRED_SIGNATURE = "expired-signature"
 REVOKED_KEY = "revoked-key"
 ERROR = "error"
+# Not a signature's outcome: the record's content does not match its ID (``verify``).
+TAMPERED = "tampered"
 
 # The signature matches the message; only the key's standing differs.
 MATCHING = frozenset({GOOD, EXPIRED_KEY, EXPIRED_SIGNATURE, REVOKED_KEY})
@@ -45,6 +50,7 @@ class Check:
     key_id: str | None = None
     signer: str | None = None  # user ID of the key, or the signer's UID from the signature
     output: str = ""  # gpg's human-readable report
+    signatures: int = 1  # how many signatures gpg found (the fields above may mix them)
 
 
 Verify = Callable[[bytes, bytes], Check]  # (message, armoured signature) -> Check
@@ -75,6 +81,11 @@ def message(files: Mapping[str, bytes], variant: str, hasher: Hasher = DEFAULT_H
     return compute_id(covered, hasher).encode("ascii")
 
 
+def tampered() -> Verification:
+    """The verification of a record whose content does not match its ID: its signature is moot."""
+    return Verification(TAMPERED, note="content does not match its ID")
+
+
 def has_prev(files: Mapping[str, bytes]) -> bool:
     return any(name.startswith(PREV_PREFIX) for name in files)
 
@@ -86,6 +97,11 @@ def verify_record(files: Mapping[str, bytes], verify: Verify,
     if signature is None:
         return Verification(UNSIGNED)
     first = verify(message(files, "A", hasher), signature)
+    if first.signatures > 1:
+        # One coherent verdict or none: which key signed, and which variant, is moot.
+        note = f".signature holds {first.signatures} signatures, not one"
+        return Verification(BAD, None, Check(BAD, output=first.output, signatures=first.signatures),
+                            note)
     if first.status in MATCHING:
         return Verification(first.status, "A", first)
     if first.status in UNCHECKED:
@@ -123,17 +139,22 @@ def signed_files(files: Mapping[str, bytes], sign: Sign,
 def describe(verification: Verification) -> str:
     """One line for people: ``good (A) by FINGERPRINT Signer`` and the like."""
     v = verification
-    if v.status == UNSIGNED or v.check is None:
-        return v.status
     parts = [v.status if v.variant is None else f"{v.status} ({v.variant})"]
-    key = v.check.primary_fingerprint or v.check.fingerprint or v.check.key_id
+    key = _key(v.check)
     if key:
         parts.append(f"key {key}")
-    if v.check.signer:
+    if v.check is not None and v.check.signer:
         parts.append(v.check.signer)
     if v.note:
         parts.append(f"- {v.note}")
     return " ".join(parts)
+
+
+def _key(check: Check | None) -> str | None:
+    """The fingerprint (primary key's, else the signing key's) or key ID a check names."""
+    if check is None:
+        return None
+    return check.primary_fingerprint or check.fingerprint or check.key_id
 
 
 def verification_json(verification: Verification) -> dict[str, object]:
@@ -164,6 +185,37 @@ def untrusted_reason(verification: Verification) -> str | None:
         key = v.check.fingerprint or v.check.key_id if v.check else None
         return f"signed by {key or 'a key'} which is not in the trusted keyring"
     return f"signature is {describe(v)}"
+
+
+# What a signature that fits its record lacks, by status.
+_STANDING = {EXPIRED_KEY: "key expired", EXPIRED_SIGNATURE: "signature expired",
+             REVOKED_KEY: "key revoked"}
+
+
+def skip_reason(verification: Verification) -> str | None:
+    """``untrusted_reason`` as ``--explain`` phrases it: ``signature by S (key K): key revoked``."""
+    v = verification
+    if v.success or v.status in (UNSIGNED, UNKNOWN_KEY):
+        return untrusted_reason(v)
+    by = _by(v.check)
+    if v.status in _STANDING:
+        return f"signature{by}: {_STANDING[v.status]}"
+    if v.status == BAD:
+        return f"bad signature{by}" + (f": {v.note}" if v.note else "")
+    if v.status == ERROR:
+        return f"gpg could not check the signature{by}"
+    return describe(v)
+
+
+def _by(check: Check | None) -> str:
+    """`` by SIGNER (key KEY)``, or as much of it as ``check`` names."""
+    key = _key(check)
+    signer = check.signer if check is not None else None
+    if signer and key:
+        return f" by {signer} (key {key})"
+    if signer or key:
+        return f" by {signer}" if signer else f" by key {key}"
+    return ""
 
 
 def check_record_signature(files: Mapping[str, bytes], trusted_verify: Verify,

@@ -17,7 +17,7 @@ from typing import Any
 from git_sit.errors import SitError
 from git_sit.gpg import DEFAULT_PROGRAM, Gpg
 from git_sit.record import Hasher, Record
-from git_sit.signature import Sign, Verification, Verify, untrusted_reason, verify_record
+from git_sit.signature import Sign, Verification, Verify, skip_reason, verify_record
 
 GitConfig = Callable[[str], str | None]
 
@@ -112,7 +112,7 @@ class TrustPolicy:
         return found
 
     def __call__(self, record: Record, item_id: str | None) -> bool:
-        reason = untrusted_reason(self.verification(record))
+        reason = skip_reason(self.verification(record))
         if reason is None:
             return True
         if (item_id, record.id) not in self._explained:

@@ -16,14 +16,19 @@ from git_sit.signature import (
     BAD,
     ERROR,
     EXPIRED_KEY,
+    EXPIRED_SIGNATURE,
     GOOD,
+    REVOKED_KEY,
     UNKNOWN_KEY,
     UNSIGNED,
     Check,
+    Verification,
     check_record_signature,
     describe,
     message,
     signed_files,
+    skip_reason,
+    tampered,
     verification_json,
     verify_record,
 )
@@ -163,6 +168,63 @@ def test_parse_status(text, status, fingerprint, key_id, signer):
     assert (check.status, check.fingerprint, check.key_id, check.signer) == (
         status, fingerprint, key_id, signer)
     assert check.output == "human text"
+
+
+@pytest.mark.parametrize(("text", "count"), [
+    (GOOD_STATUS, 1), (BAD_STATUS, 1), (NO_KEY_STATUS, 1), ("[GNUPG:] NODATA 1\n", 1),
+    (GOOD_STATUS + BAD_STATUS, 2), (NO_KEY_STATUS + GOOD_STATUS + BAD_STATUS, 3),
+    (GOOD_STATUS.replace("[GNUPG:] NEWSIG\n", ""), 1),  # no NEWSIG (older gpg): outcome lines count
+])
+def test_parse_status_counts_signatures(text, count):
+    check = parse_status(text)
+    assert check is not None and check.signatures == count
+
+
+def test_two_signatures_are_bad_whatever_each_says():
+    def verify(msg: bytes, signature: bytes) -> Check:
+        return Check(GOOD, "F" * 40, "F" * 40, "F" * 16, "Someone", "gpg said\n", signatures=2)
+
+    result = verify_record(WITH_PREV, verify)
+    assert (result.status, result.variant, result.success) == (BAD, None, False)
+    assert describe(result) == "bad - .signature holds 2 signatures, not one"
+    value = verification_json(result)
+    assert (value["fingerprint"], value["signer"], value["output"]) == (
+        None, None, "gpg said\ngit-sit: .signature holds 2 signatures, not one\n")
+    assert check_record_signature(WITH_PREV, verify) == \
+        "signature is bad - .signature holds 2 signatures, not one"
+
+
+def test_tampered_records():
+    assert describe(tampered()) == "tampered - content does not match its ID"
+    value = verification_json(tampered())
+    assert (value["success"], value["status"], value["output"]) == (
+        False, "tampered", "git-sit: content does not match its ID\n")
+
+
+KEY = "F" * 40
+
+
+@pytest.mark.parametrize(("verification", "reason"), [
+    (Verification(GOOD, "A", Check(GOOD, KEY, KEY, signer="S")), None),
+    (Verification(UNSIGNED), "not signed"),
+    (Verification(UNKNOWN_KEY, "A", Check(UNKNOWN_KEY, KEY, key_id="F" * 16)),
+     f"signed by {KEY} which is not in the trusted keyring"),
+    (Verification(EXPIRED_KEY, "A", Check(EXPIRED_KEY, KEY, KEY, signer="S <s@e>")),
+     f"signature by S <s@e> (key {KEY}): key expired"),
+    (Verification(EXPIRED_SIGNATURE, "B", Check(EXPIRED_SIGNATURE, KEY, KEY, signer="S <s@e>")),
+     f"signature by S <s@e> (key {KEY}): signature expired"),
+    (Verification(REVOKED_KEY, "A", Check(REVOKED_KEY, KEY, "E" * 40, signer="S <s@e>")),
+     f"signature by S <s@e> (key {'E' * 40}): key revoked"),
+    (Verification(BAD, None, Check(BAD, key_id="F" * 16, signer="S <s@e>")),
+     f"bad signature by S <s@e> (key {'F' * 16})"),
+    (Verification(BAD, None, Check(BAD)), "bad signature"),
+    (Verification(BAD, None, Check(UNKNOWN_KEY, key_id="F" * 16), "it fits no variant"),
+     f"bad signature by key {'F' * 16}: it fits no variant"),
+    (Verification(ERROR, None, Check(ERROR, key_id="F" * 16)),
+     f"gpg could not check the signature by key {'F' * 16}"),
+])
+def test_skip_reasons_read_as_sentences(verification, reason):
+    assert skip_reason(verification) == reason
 
 
 def test_parse_status_without_status_lines_is_none():

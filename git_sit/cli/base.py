@@ -195,6 +195,18 @@ def _set_reducers(ctx: click.Context, param: click.Parameter, value: str | None)
         app.reducers = value
 
 
+class KeyringPath(click.Path):
+    """``--trusted KEYRING``: a file, and never empty: an unset variable must not turn trust off."""
+
+    def __init__(self) -> None:
+        super().__init__(dir_okay=False)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str | bytes) and not value:
+            self.fail("the file name is empty; name a file of trusted public keys.", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 def trust_options(func: F) -> F:
     """``--trusted KEYRING`` and ``--explain`` (see ``App.read_store``)."""
     func = click.option(
@@ -202,7 +214,7 @@ def trust_options(func: F) -> F:
         help="Say on stderr which records --trusted skipped, and why.",
     )(func)
     return click.option(
-        "--trusted", metavar="KEYRING", type=click.Path(dir_okay=False),
+        "--trusted", metavar="KEYRING", type=KeyringPath(),
         help="Reduce only records with a good signature by a key in KEYRING "
              "(exported public keys, armoured or binary, or a keyring file).",
     )(func)

@@ -13,14 +13,16 @@ from typing import Any
 import click
 
 from git_sit import gpg
-from git_sit.cli.base import App, cli, echo_values, pass_app, rev_option
+from git_sit.cli.base import App, KeyringPath, cli, echo_values, pass_app, rev_option
 from git_sit.record import Record
 from git_sit.signature import (
     BAD,
+    TAMPERED,
     Sign,
     Verification,
     Verify,
     describe,
+    tampered,
     verification_json,
     verify_record,
 )
@@ -74,13 +76,21 @@ def _silent(message: str) -> None:
     pass
 
 
+def _signing_key(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``--signing-key`` implies signing: an empty one (an unset variable) must not mean "unsigned"."""
+    if value is not None and not value.strip():
+        raise click.BadParameter("the key is empty; name a gpg key, or leave the option out.",
+                                 ctx, param)
+    return value
+
+
 def sign_options(func: F, short: bool = True) -> F:
     """``-s/--sign/--no-sign`` and ``--signing-key KEY`` for commands that write records.
 
     ``short=False`` leaves out ``-s``, for commands where it means something else.
     """
     func = click.option(
-        "--signing-key", metavar="KEY",
+        "--signing-key", metavar="KEY", callback=_signing_key,
         help="Sign with this gpg key (implies --sign; default: git config user.signingkey).",
     )(func)
     names = ["-s", "--sign/--no-sign"] if short else ["--sign/--no-sign"]
@@ -96,26 +106,39 @@ def record_signer(app: App, sign: bool | None, signing_key: str | None) -> Sign 
     return signer(settings) if settings.enabled else None
 
 
-def verifications(store: Store, records: list[Record], verify: Verify,
-                  memo: dict[str, Verification]) -> Iterator[tuple[Record, Verification]]:
-    """Each record with its verification (memoised by record ID)."""
+def verifications(store: Store, records: list[Record], verify: Verify, memo: dict[str, Verification],
+                  check_ids: bool = True) -> Iterator[tuple[Record, Verification]]:
+    """Each record with its verification (memoised by record ID).
+
+    A record whose content does not match its ID is ``tampered`` (``check_ids``), or
+    verified as it is, unmemoised: two copies under one ID may differ.
+    """
+    hasher = store.config.hasher
     for record in records:
+        if not record.verifies(hasher):
+            yield record, tampered() if check_ids else verify_record(record.files, verify, hasher)
+            continue
         if record.id not in memo:
-            memo[record.id] = verify_record(record.files, verify, store.config.hasher)
+            memo[record.id] = verify_record(record.files, verify, hasher)
         yield record, memo[record.id]
 
 
 @cli.command()
 @click.argument("items", nargs=-1, metavar="[ITEM]...")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per record.")
-@click.option("--trusted", metavar="KEYRING", type=click.Path(dir_okay=False),
+@click.option("--trusted", metavar="KEYRING", type=KeyringPath(),
               help="Verify against the keys in KEYRING only.")
 @rev_option
 @pass_app
 def verify(app: App, items: tuple[str, ...], as_json: bool, trusted: str | None,
            rev: str | None) -> None:
-    """List each record's signature: unsigned, good (variant, key, signer) or bad (exit 1)."""
+    """List each record's signature: unsigned, good (variant, key, signer) or bad (exit 1).
+
+    A record whose content does not match its ID is listed as tampered (exit 1), or
+    with -i checked as it is.
+    """
     store = app.store(rev)
+    store.integrity = False  # list records that fail it, rather than skip them with a warning
     tool = open_gpg(app, trusted)
     memo: dict[str, Verification] = {}
     groups: list[tuple[str | None, list[Record]]]
@@ -127,8 +150,8 @@ def verify(app: App, items: tuple[str, ...], as_json: bool, trusted: str | None,
         groups = [(None, store.repository_records()[0])]
     any_bad = False
     for item_id, records in groups:
-        for record, v in verifications(store, records, tool.verify, memo):
-            any_bad = any_bad or v.status == BAD
+        for record, v in verifications(store, records, tool.verify, memo, app.integrity):
+            any_bad = any_bad or v.status in (BAD, TAMPERED)
             if as_json:
                 echo_values([{"item": item_id, "record": record.id,
                               "verification": verification_json(v)}])
