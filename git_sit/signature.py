@@ -221,4 +221,4 @@ def _by(check: Check | None) -> str:
 def check_record_signature(files: Mapping[str, bytes], trusted_verify: Verify,
                            hasher: Hasher = DEFAULT_HASHER) -> str | None:
     """For the inbox: why a new record must be rejected under a trusted keyring, or None."""
-    return untrusted_reason(verify_record(files, trusted_verify, hasher))
+    return skip_reason(verify_record(files, trusted_verify, hasher))

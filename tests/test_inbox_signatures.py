@@ -71,8 +71,8 @@ CASES: list[tuple[str, dict[str, bytes], str | None]] = [
     ("good, no .prev", record(ALICE, prev=()), None),
     ("unsigned", record(None), "not signed"),
     ("foreign key", record(MALLORY), f"signed by {MALLORY} which is not in the trusted keyring"),
-    ("tampered", tampered(), f"signature is bad key {ALICE}"),
-    ("expired key", record(EXPIRED), f"signature is expired-key (A) key {EXPIRED}"),
+    ("tampered", tampered(), f"bad signature by key {ALICE}"),
+    ("expired key", record(EXPIRED), f"signature by key {EXPIRED}: key expired"),
 ]
 
 

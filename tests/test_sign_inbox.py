@@ -106,7 +106,7 @@ def test_tampered_signatures_are_rejected(inbox: Inbox, keys: Keys, make):
     rid = inbox.add_record(files, ITEM)
     assert rid == compute_id(files.items())
     run = inbox.push("origin", "HEAD:main")
-    assert_rejected(inbox, before, run, rf"refs/heads/main {SHORT}: {record_path(rid)}: signature is bad.*{RULE}")
+    assert_rejected(inbox, before, run, rf"refs/heads/main {SHORT}: {record_path(rid)}: bad signature.*{RULE}")
 
 
 def _gpg_output(keys: Keys, *how: str) -> bytes:
@@ -129,7 +129,7 @@ def test_a_signature_that_is_not_detached_is_bad_and_the_rest_is_reported(inbox:
     rid = inbox.add_record(files, ITEM)
     assert rid == compute_id(files.items())
     run = inbox.push("origin", "HEAD:main")
-    assert_rejected(inbox, before, run, rf"refs/heads/main {SHORT}: {record_path(rid)}: signature is bad{RULE}",
+    assert_rejected(inbox, before, run, rf"refs/heads/main {SHORT}: {record_path(rid)}: bad signature{RULE}",
                     rf"refs/heads/main {SHORT}: README: modified; existing files may not change")
     assert len(remote_lines(run)) == 2
 

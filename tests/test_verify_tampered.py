@@ -224,7 +224,7 @@ def test_a_signature_file_with_two_signatures_is_bad(workdir: Path, keys: Keys,
         reasons = [check_record_signature(files, tool.verify) for files in cases.values()]
     finally:
         tool.close()
-    assert reasons == ["signature is bad - .signature holds 2 signatures, not one"] * 3
+    assert reasons == ["bad signature: .signature holds 2 signatures, not one"] * 3
 
 
 def _extra_key(uid: str, *how: str) -> str:
