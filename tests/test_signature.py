@@ -191,7 +191,7 @@ def test_two_signatures_are_bad_whatever_each_says():
     assert (value["fingerprint"], value["signer"], value["output"]) == (
         None, None, "gpg said\ngit-sit: .signature holds 2 signatures, not one\n")
     assert check_record_signature(WITH_PREV, verify) == \
-        "signature is bad - .signature holds 2 signatures, not one"
+        "bad signature: .signature holds 2 signatures, not one"
 
 
 def test_tampered_records():
