@@ -46,6 +46,23 @@ def test_exit_status_and_output_are_kept(populated, args, status, stream, text):
     assert "Traceback" not in run.err
 
 
+@pytest.mark.parametrize("args", [
+    ["--no-such-option"], ["no-such-command"], ["items", "--no-such-option"], ["cache", "no-such"],
+    ["issue", "label"],
+])
+def test_the_usage_hint_works_when_followed(populated, args):
+    # git runs ``git sit --help`` as ``git help sit``, which looks for a man page
+    run = sit(populated, *args)
+    assert run.code == 2, run.err
+    hints = [line for line in run.err.splitlines() if line.startswith("Try '")]
+    assert len(hints) == 1, run.err
+    command = shlex.split(hints[0].removeprefix("Try '").removesuffix("' for help."))
+    assert command[:2] == ["git", "sit"]
+    followed = sit(populated, *command[2:])
+    assert followed.code == 0, followed.err
+    assert followed.out.startswith("Usage: git sit")
+
+
 def test_output_is_complete_when_it_is_large(populated):
     run = sit(populated, "items", "--rev", "main", "-q", "summary")
     assert run.code == 0

@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import IO, TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
@@ -49,6 +49,27 @@ def load_commands(names: Iterable[str] = COMMAND_MODULES) -> None:
         importlib.import_module(f"git_sit.cli.{name}")
 
 
+class HintedUsageError(click.UsageError):
+    """A usage error whose hint names ``-h``: git runs ``git sit --help`` as ``git help sit``.
+
+    Click's own hint names the longest help option, which for the top-level command sends
+    the user to a man page that does not exist.
+    """
+
+    @classmethod
+    def of(cls, exc: click.UsageError) -> HintedUsageError:
+        return cls(exc.format_message(), exc.ctx)
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        ctx = self.ctx
+        color = ctx.color if ctx is not None else None
+        if ctx is not None:
+            names = ctx.command.get_help_option_names(ctx) if ctx.command.get_help_option(ctx) else []
+            hint = f"Try '{ctx.command_path} {min(names, key=len)}' for help.\n" if names else ""
+            click.echo(f"{ctx.get_usage()}\n{hint}", file=file, err=file is None, color=color)
+        click.echo(f"Error: {self.format_message()}", file=file, err=file is None, color=color)
+
+
 class SitGroup(click.Group):
     """Turns every ``SitError`` raised by a command into ``error: ...`` and exit status 1.
 
@@ -58,6 +79,10 @@ class SitGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except HintedUsageError:
+            raise
+        except click.UsageError as exc:
+            raise HintedUsageError.of(exc) from None
         except SitError as exc:
             raise click.ClickException(str(exc)) from None
         except OSError as exc:
@@ -68,6 +93,15 @@ class SitGroup(click.Group):
             if exc.encoding.replace("-", "").lower() == "utf8":
                 raise  # not the output's encoding: a bug, which the traceback shows
             raise click.ClickException(_cannot_encode(exc)) from None
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except HintedUsageError:
+            raise
+        except click.UsageError as exc:  # an option of git-sit itself: ``git sit --bogus``
+            raise HintedUsageError.of(exc) from None
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         load_commands()
