@@ -197,6 +197,9 @@ def select_reducers(
         raise SitError(f"unknown reducer mode {mode!r}; use one of {', '.join(MODES)}.")
     if mode != "native":
         for root in roots:
+            if root.linked:
+                warn(f"reducers directory {root.label} is a symlink, which git-sit does not follow; "
+                     "its reducers are not run.")
             for name in root.linked_reducers:
                 warn(f"reducer {root.label}/{name} is a symlink, which git-sit does not follow; not run.")
     roots = [root for root in roots if root.reducers or root.unavailable]  # empty directories define none

@@ -71,6 +71,7 @@ class ReducerRoot:
     reducers: tuple[str, ...]
     module: Module | None = None
     links: tuple[str, ...] = ()
+    linked: bool = False  # the directory itself is a symlink: SIT would follow it, git-sit does not
 
     @property
     def linked_reducers(self) -> tuple[str, ...]:
@@ -195,6 +196,8 @@ def reducer_roots(site: Site, modules: list[Module]) -> list[ReducerRoot]:
 
 def _read_root(view: View, parent: Node, label: str, module: Module | None) -> ReducerRoot | None:
     node = view.lookup(parent, REDUCERS_DIR)
+    if node is not None and node.kind is Kind.SYMLINK:
+        return ReducerRoot(label, {}, (), module, linked=True)
     if node is None or node.kind is not Kind.TREE:
         return None
     files: dict[str, bytes] = {}

@@ -177,3 +177,23 @@ def test_a_root_whose_only_reducer_is_a_symlink_warns_and_uses_the_built_in_set(
     ran = sit(workdir, "--no-cache", "reduce", "item", "-q", "summary")
     assert (ran.code, ran.out) == (0, "Title\n")
     assert ran.err == "warning: reducer reducers/only.js is a symlink, which git-sit does not follow; not run.\n"
+
+
+@pytest.mark.skipif(os.name == "nt", reason="symlinks")
+@pytest.mark.parametrize("where", [".sit/reducers", ".sit/modules/m/reducers"])
+def test_a_symlinked_reducers_directory_warns_and_is_not_run(workdir: Path, tmp_path: Path, where: str):
+    files, _ = sit_tree_files({"item": chain({".type/SummaryChanged": b"", "text": b"Title"})})
+    write_files(workdir, files)
+    outside = tmp_path / "elsewhere"
+    write_files(outside, {"a.js": b"module.exports = function (s) { s.summary = 'ran'; return s; };"})
+    (workdir / where).parent.mkdir(parents=True, exist_ok=True)
+    (workdir / where).symlink_to(outside)
+    label = where.removeprefix(".sit/")
+    warning = (f"warning: reducers directory {label} is a symlink, which git-sit does not follow; "
+               "its reducers are not run.\n")
+    in_tree = sit(workdir, "--no-cache", "reduce", "item", "-q", "summary")
+    assert (in_tree.code, in_tree.err, in_tree.out) == (0, warning, "Title\n")
+    git(workdir, "add", "-A")
+    git(workdir, "commit", "-q", "-m", "item and linked reducers")
+    at_rev = sit(workdir, "--no-cache", "reduce", "item", "--rev", "HEAD", "-q", "summary")
+    assert (at_rev.code, at_rev.err, at_rev.out) == (0, warning, "Title\n")
