@@ -180,7 +180,8 @@ def memo_of(site: Site, options: Options, modules: Callable[[], list[Module]]
 def repository_reducers(site: Site, options: Options, modules: Callable[[], list[Module]]) -> LazyReducers:
     """The reducers the repository defines (§5.3, ``modules``: ``find_modules``), loaded when first used."""
     def build() -> ReducerSet:
-        roots = reducer_roots(site, modules())
+        # The built-in set needs no module: a broken one must not stop --reducers native.
+        roots = [] if options.reducers == "native" else reducer_roots(site, modules())
         return select_reducers(roots, options.reducers, options.limits, options.warn)
 
     return LazyReducers(build)

@@ -67,6 +67,8 @@ def test_a_broken_module_entry_is_an_error(workdir: Path):
     assert ran.err.startswith("Error: module .sit/modules/gone points to '../../nowhere'")
     assert len(ran.err.splitlines()) == 1
     assert sit(workdir, "records", "item").code == 0  # only reduction needs the reducers
+    native = sit(workdir, "--reducers", "native", "items")  # the built-in set needs no module
+    assert (native.code, native.err, native.out) == (0, "", "item\n")
 
 
 def test_modules_lists_resolved_paths_on_disk(workdir: Path):
