@@ -24,6 +24,7 @@ RECORDS_DIR = "records"
 MAX_LINK_DEPTH = 8
 LINK_WHITESPACE = " \t\r\n\v\f\ufeff"
 # Every 32-character string over the base32 alphabet decodes to 20 bytes with no spare bits.
+# (32 characters with '-' padding are IDs too: 16 to 19 byte digests.)
 _ID32 = re.compile("[A-Z2-7]{32}")
 
 ItemDir = tuple[str, Node]
@@ -255,8 +256,8 @@ def canonical_link(record_id: str) -> tuple[str, list[str]]:
 
 def is_id(name: str) -> bool:
     """``is_record_id``, with a fast path for the usual 32-character IDs."""
-    if len(name) == 32:
-        return _ID32.fullmatch(name) is not None
+    if len(name) == 32 and _ID32.fullmatch(name) is not None:
+        return True
     return is_record_id(name)
 
 

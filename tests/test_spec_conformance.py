@@ -1,0 +1,95 @@
+"""Rules of SIT-FORMAT.md checked against the spec's own text (expected values never come from the code).
+
+Record IDs here are computed with the spec's reference recipe (§2.2, copied from its
+pseudocode), not with ``git_sit.record``, so a test cannot pass by agreeing with itself.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pygit2
+import pytest
+
+from git_sit.layout import is_id
+from git_sit.locate import Options, open_store
+from git_sit.record import is_record_id
+
+NewHasher = Callable[[], Any]
+
+
+def spec_record_id(files: Mapping[str, bytes], new_hasher: NewHasher) -> str:
+    """SIT-FORMAT §2.2's reference pseudocode, verbatim in substance."""
+    h = new_hasher()
+    buf = bytearray(4096)
+    for name, data in sorted(files.items(), key=lambda f: f[0].encode("utf-8")):
+        h.update(name.encode("utf-8"))
+        for off in range(0, len(data), 4096):
+            chunk = data[off:off + 4096]
+            buf[:len(chunk)] = chunk
+            h.update(bytes(buf))
+        h.update(bytes(buf))
+    return base64.b32encode(h.digest()).decode().replace("=", "-")
+
+
+def spec_split_path(record_id: str) -> str:
+    """§3.1: 2-character chunks, the last one dropped, then the whole ID."""
+    chunks = [record_id[i:i + 2] for i in range(0, len(record_id), 2)]
+    return "/".join([*chunks[:-1], record_id])
+
+
+def blake2b(size: int) -> NewHasher:
+    return lambda: hashlib.blake2b(digest_size=size)
+
+
+# §1.3: blake2b sizes 1–64 are all valid; IDs of sizes that are not a multiple of 5 carry
+# '-' padding (§1.4, §9.15). Sizes 16–19 give 32-character IDs *with* padding, the same
+# length as the usual unpadded 20-byte ID.
+DIGEST_SIZES = [1, 5, 7, 15, 16, 17, 18, 19, 20, 21, 32, 64]
+
+
+@pytest.mark.parametrize(("size", "length", "padding"), [
+    (16, 32, 6), (17, 32, 4), (18, 32, 3), (19, 32, 1), (20, 32, 0), (1, 8, 6), (64, 104, 1),
+])
+def test_padded_ids_are_record_ids(size, length, padding):
+    record_id = spec_record_id({"text": b"hello"}, blake2b(size))
+    assert (len(record_id), record_id.count("-")) == (length, padding)
+    assert is_record_id(record_id)
+    assert is_id(record_id)  # the layout's item-entry test must agree with §1.4's decoding
+
+
+@pytest.mark.parametrize("size", DIGEST_SIZES)
+@pytest.mark.parametrize("source", ["disk", "git"])
+def test_items_read_records_of_every_digest_size(size, source, repo: pygit2.Repository, workdir: Path):
+    """§1.3/§3.1/§3.3: with hashing_algorithm blake2b {size: N}, an item's link names its record."""
+    config = {"hashing_algorithm": {"blake2b": {"size": size}}, "encoding": "base32",
+              "id_generator": "uuiv4", "version": "1", "features": ["flat-records"]}
+    record = {".type/Closed": b"", ".timestamp": b"2020-01-01T00:00:00Z"}
+    record_id = spec_record_id(record, blake2b(size))
+    split = spec_split_path(record_id)
+    files = {".sit/config.json": json.dumps(config).encode(),
+             f".sit/items/item-1/{record_id}": f"../../records/{split}".encode()}
+    files.update({f".sit/records/{split}/{name}": data for name, data in record.items()})
+    warnings: list[str] = []
+    if source == "git":
+        index = pygit2.Index()
+        for path, data in files.items():
+            index.add(pygit2.IndexEntry(path, repo.create_blob(data), pygit2.enums.FileMode.BLOB))
+        sig = pygit2.Signature("T", "t@example.com", 0, 0)
+        repo.create_commit("HEAD", sig, sig, "m", index.write_tree(repo), [])
+        store = open_store(str(workdir), Options("HEAD", warn=warnings.append))
+    else:
+        for path, data in files.items():
+            os.makedirs(os.path.dirname(workdir / path), exist_ok=True)
+            (workdir / path).write_bytes(data)
+        store = open_store(str(workdir), Options(None, warn=warnings.append))
+    assert [r.id for r in store.item_records("item-1")] == [record_id]
+    assert store.reduce("item-1")["state"] == "closed"
+    assert [r.id for r in store.repository_records()[0]] == [record_id]
+    assert warnings == []
