@@ -203,7 +203,11 @@ class Layout:
         top = self.view.lookup(self.root, RECORDS_DIR)
         if top is not None and top.kind is Kind.TREE:
             for path, node in self._walk_record_dirs(top, []):
-                if path == split_path(node.name):
+                if node.kind is not Kind.TREE:
+                    # SIT's walk resolves a link file here (§3.1); git-sit reports it (§9.14).
+                    problems.append(Problem(node.name, None, f"records/{path} is not a directory "
+                                            f"({node.kind.value}); skipped"))
+                elif path == split_path(node.name):
                     found.setdefault(node.name, node)
                 else:
                     problems.append(Problem(node.name, None, f"misplaced at records/{path}"))
@@ -215,13 +219,12 @@ class Layout:
         return dict(sorted(found.items())), problems
 
     def _walk_record_dirs(self, node: Node, above: list[str]) -> Iterator[tuple[str, Node]]:
+        """Every entry below ``records/`` named by a record ID (directories or not), with its path."""
         for child in self.view.children(node):
-            if child.kind is not Kind.TREE:
-                continue
             path = [*above, child.name]
             if is_record_id(child.name):
                 yield "/".join(path), child
-            elif len(child.name) <= 2 and len(path) < 64:
+            elif child.kind is Kind.TREE and len(child.name) <= 2 and len(path) < 64:
                 yield from self._walk_record_dirs(child, path)
 
     def read_record(self, record_id: str, node: Node) -> Record:

@@ -93,3 +93,37 @@ def test_items_read_records_of_every_digest_size(size, source, repo: pygit2.Repo
     assert store.reduce("item-1")["state"] == "closed"
     assert [r.id for r in store.repository_records()[0]] == [record_id]
     assert warnings == []
+
+
+def _commit(repo: pygit2.Repository, files: Mapping[str, bytes]) -> None:
+    index = pygit2.Index()
+    for path, data in files.items():
+        index.add(pygit2.IndexEntry(path, repo.create_blob(data), pygit2.enums.FileMode.BLOB))
+    sig = pygit2.Signature("T", "t@example.com", 0, 0)
+    repo.create_commit("HEAD", sig, sig, "m", index.write_tree(repo), [])
+
+
+DEFAULT_CONFIG = (b'{\n  "hashing_algorithm": {\n    "blake2b": {\n      "size": 20\n    }\n  },\n'
+                  b'  "encoding": "base32",\n  "id_generator": "uuiv4",\n  "version": "1",\n'
+                  b'  "features": [\n    "flat-records"\n  ]\n}')
+
+
+@pytest.mark.parametrize("where", ["canonical", "misplaced"])
+def test_record_link_file_under_records_is_reported(where, repo: pygit2.Repository, workdir: Path):
+    """§3.1/§9.14: SIT's walk of records/ accepts link files there; git-sit should report them.
+
+    The link file stands where a record directory would be; the record it points to is
+    stored under another (misplaced) directory name. Neither is a canonically placed record.
+    """
+    record = {".type/Closed": b""}
+    record_id = spec_record_id(record, blake2b(20))
+    split = spec_split_path(record_id)
+    link_at = f".sit/records/{split}" if where == "canonical" else f".sit/records/AA/{record_id}"
+    files = {".sit/config.json": DEFAULT_CONFIG, link_at: f"../../../elsewhere/{record_id}".encode()}
+    files.update({f".sit/elsewhere/{record_id}/{n}": d for n, d in record.items()})
+    _commit(repo, files)
+    warnings: list[str] = []
+    store = open_store(str(workdir), Options("HEAD", warn=warnings.append))
+    records, _ = store.repository_records()
+    assert records == []
+    assert len(warnings) == 1 and record_id in warnings[0] and "not a directory" in warnings[0], warnings
