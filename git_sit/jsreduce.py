@@ -135,7 +135,7 @@ class ScriptReducers:
         current, quirk = before, False
         for segment in self._segments:
             if isinstance(segment, _Native):
-                current, error = _native(segment, _round_trip(current), record)
+                current, error, quirk = _native(segment, _round_trip(current), record, quirk)
                 if error is not None:
                     return _with_error(before, error), False
                 continue
@@ -148,19 +148,40 @@ class ScriptReducers:
         return _round_trip(current), False
 
 
-def _native(segment: _Native, state: State, record: Record) -> tuple[State, dict[str, str] | None]:
+# What the issue-tracking module's first reducer (Commented.js) throws when it is called
+# with the state in place of the record: its first look is at record.files['.type/Merged'].
+_NO_RECORD = "TypeError: cannot read property '.type/Merged' of {}"
+
+
+def _native(segment: _Native, state: State, record: Record, quirk: bool
+            ) -> tuple[State, dict[str, str] | None, bool]:
+    """Run a native segment; ``quirk``: an earlier reducer of the record returned undefined (§5.4).
+
+    Then SIT calls every later reducer with (state, state), so the port's reducers would look
+    for the record's files in a state that has none, and throw, as the module does in
+    JavaScript. (A state with a ``files`` value of its own is not emulated: it runs as usual.)
+    Returns the state, an error entry or None, and whether later reducers get (state, state).
+    """
+    if quirk and state.get("files") is None:
+        first = segment.reducers[0].path
+        return state, {"file": first, "error": _NO_RECORD.format(
+            "null" if "files" in state else "undefined")}, quirk
     for reducer in segment.reducers:
         try:
             result = reducer.fn(reducer.this, state, record)
         except ReducerFailure as exc:
-            return state, {"file": reducer.path, "error": str(exc)}
+            return state, {"file": reducer.path, "error": str(exc)}, quirk
         if result is None:
+            # The port's only such reducer is activity.js, last of the module: only reducers
+            # after the module (git-sit's extensions see the record, being no part of SIT) get
+            # (state, state).
+            quirk = True
             continue
         if not isinstance(result, dict):
             message = "TypeError: invalid return value, expected an object"
-            return state, {"file": reducer.path, "error": message}
+            return state, {"file": reducer.path, "error": message}, quirk
         state = result
-    return state, None
+    return state, None, quirk
 
 
 def _round_trip(state: State) -> State:
@@ -180,7 +201,8 @@ def _fingerprint(roots: Sequence[ReducerRoot], native: Sequence[bool], limits: L
     for root, as_native in zip(roots, native, strict=True):
         digest.update(f"root\0{root.label}\0{as_native}\0".encode())
         if as_native:
-            digest.update(NativeReducers().fingerprint.encode() + b"\0")
+            # "quirk": a native segment takes part in SIT's (state, state) quirk (``_native``).
+            digest.update(NativeReducers().fingerprint.encode() + b"+quirk\0")
             continue
         for path in sorted(root.files):
             digest.update(f"{path}\0{blob_id(root.files[path])}\0".encode("utf-8", "surrogateescape"))

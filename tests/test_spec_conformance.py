@@ -127,3 +127,58 @@ def test_record_link_file_under_records_is_reported(where, repo: pygit2.Reposito
     records, _ = store.repository_records()
     assert records == []
     assert len(warnings) == 1 and record_id in warnings[0] and "not a directory" in warnings[0], warnings
+
+
+# --- §5.4: a reducer returning undefined makes every later reducer of the record get (state, state) ---
+
+ITS_STYLE = Path(__file__).resolve().parent / "data" / "issue-tracking-style" / "reducers"
+ITS_LABEL = "modules/issue-tracking/reducers"
+
+
+def _reducer_sets(local: str | None, after: str | None) -> list[Any]:
+    """The same reducer roots run twice: the issue-tracking root as JavaScript, then as the native port."""
+    from git_sit.jsengine import Limits
+    from git_sit.jsreduce import ScriptReducers
+    from git_sit.modules import ReducerRoot
+
+    its_files = {p.name: p.read_bytes() for p in ITS_STYLE.glob("*.js")}
+    roots = []
+    if local is not None:
+        roots.append(ReducerRoot("reducers", {"local.js": local.encode()}, ("local.js",)))
+    roots.append(ReducerRoot(ITS_LABEL, its_files, tuple(sorted(its_files))))
+    if after is not None:
+        roots.append(ReducerRoot("modules/zz/reducers", {"after.js": after.encode()}, ("after.js",)))
+    its = len(roots) - (2 if after is not None else 1)
+    limits = Limits(time=1.0, memory=64 * 1024 * 1024)
+    return [ScriptReducers(roots, [i == its and native for i in range(len(roots))], limits)
+            for native in (False, True)]
+
+
+def _rec(record_id: str, **files: bytes) -> Any:
+    from git_sit.record import Record
+
+    return Record(record_id, {name.replace("_", "."): data for name, data in files.items()})
+
+
+def test_undefined_before_the_issue_tracking_reducers_hides_the_record_from_them():
+    """A local reducer mutates and returns nothing on R1: the module's reducers then get (state, state),
+    find no ``record.files`` and throw; the record's changes are dropped with an ``errors`` entry (§5.4)."""
+    local = "module.exports = function (state, record) { if (record.files.x) { state.touched = 1; return; } return state; };"
+    records = [_rec("R1", x=b"", _timestamp=b"T1"), _rec("R2", text=b"Hi", **{"_type/SummaryChanged": b""})]
+    expected = {"id": "i", "errors": [{"file": f"{ITS_LABEL}/Commented.js",
+                                       "error": "TypeError: cannot read property '.type/Merged' of undefined"}],
+                "state": "open", "authors": "", "summary": "Hi", "timestamp": ""}
+    js, native = _reducer_sets(local, None)
+    assert js.reduce(records, {"id": "i"}) == expected
+    assert native.reduce(records, {"id": "i"}) == expected
+
+
+def test_undefined_from_activity_hides_the_record_from_later_modules():
+    """activity.js returns undefined for a record without .timestamp; a later module's reducer then
+    gets the state as its record (§5.4), for that record only."""
+    after = "module.exports = function (state, record) { state.seen = state.seen || []; state.seen.push(state === record); return state; };"
+    records = [_rec("R1", **{"_type/Closed": b""}), _rec("R2", _timestamp=b"T2")]
+    js, native = _reducer_sets(None, after)
+    expected = {"id": "i", "state": "closed", "seen": [True, False], "last_updated_timestamp": "T2"}
+    assert js.reduce(records, {"id": "i"}) == expected
+    assert native.reduce(records, {"id": "i"}) == expected
