@@ -114,7 +114,7 @@ def _commented(this: dict[str, Any], state: State, record: Record) -> State:
     if _has(record, ".type/Merged"):
         merged = _merged_record(record, state)
         comments.append({
-            "text": js_trim("Merged " + merged),
+            "text": js_trim("Merged " + js_string(merged)),
             "authors": _decode(record, ".authors"),
             "timestamp": _decode(record, ".timestamp"),
         })
@@ -139,15 +139,42 @@ def _report(record: Record) -> str | None:
     return None
 
 
-def _merged_record(record: Record, state: State) -> str:
+def _merged_record(record: Record, state: State) -> Any:
     if _has(record, "record"):
         return _decode(record, "record")
-    return state.get("merge_request") or ""
+    value = state.get("merge_request")
+    return value if js_truthy(value) else ""
 
 
-def _first_truthy(state: State, key: str, fallback: str) -> str:
+def _first_truthy(state: State, key: str, fallback: str) -> Any:
     value = state.get(key)
-    return value if value else fallback
+    return value if js_truthy(value) else fallback
+
+
+def js_truthy(value: Any) -> bool:
+    """JavaScript truthiness of a JSON value: "", null, 0 and false are falsy; [] and {} are not."""
+    if value is None or value is False or value == "":
+        return False
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value != 0
+    return True
+
+
+def js_string(value: Any) -> str:
+    """``String(value)`` of a JSON value, as ``"Merged " + value`` makes it in JavaScript."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
+        return str(int(value))
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, list):
+        return ",".join("" if item is None else js_string(item) for item in value)
+    return "[object Object]"
 
 
 def _details_changed(this: dict[str, Any], state: State, record: Record) -> State:

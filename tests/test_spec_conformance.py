@@ -182,3 +182,32 @@ def test_undefined_from_activity_hides_the_record_from_later_modules():
     expected = {"id": "i", "state": "closed", "seen": [True, False], "last_updated_timestamp": "T2"}
     assert js.reduce(records, {"id": "i"}) == expected
     assert native.reduce(records, {"id": "i"}) == expected
+
+
+# --- §5.6: "first truthy wins" is JavaScript truthiness ("", undefined, null, 0 and false are falsy) ---
+
+@pytest.mark.parametrize(("before", "kept", "comment"), [
+    ("", False, "Merged"), (None, False, "Merged"), (0, False, "Merged"), (False, False, "Merged"),
+    ("A", True, "Merged A"), ([], True, "Merged"), ({}, True, "Merged [object Object]"),
+    ("0", True, "Merged 0"), (1, True, "Merged 1"), (True, True, "Merged true"),
+    ([1, None, "x"], True, "Merged 1,,x"), (2.5, True, "Merged 2.5"),
+])
+def test_first_truthy_is_javascript_truthiness(before, kept, comment):
+    """A state's authors/timestamp (set by another reducer) survive iff JavaScript finds them truthy;
+    so does state.merge_request for a Merged record without a ``record`` file."""
+    from git_sit.record import Record
+    from git_sit.reduce import Reducer, issue_tracking_reducers, reduce_records
+
+    def preset(this: dict[str, Any], state: dict[str, Any], record: Record) -> dict[str, Any]:
+        if record.id == "R0":
+            state.update(authors=before, timestamp=before, merge_request=before)
+        return state
+
+    records = [Record("R0", {}), Record("R1", {".type/SummaryChanged": b"", ".authors": b"A <a>",
+                                               ".timestamp": b"T", "text": b"S"}),
+               Record("R2", {".type/Merged": b""})]
+    state = reduce_records(records, [Reducer("preset.js", preset), *issue_tracking_reducers()], {"id": "I"})
+    expected = before if kept else None
+    assert (state["authors"], state["timestamp"]) == ((expected, expected) if kept else ("A <a>", "T"))
+    assert state["merges"] == [{"hash": "R2", "record": before if kept else ""}]
+    assert state["comments"] == [{"text": comment, "authors": "", "timestamp": ""}]  # T("Merged " + M)
