@@ -211,3 +211,23 @@ def test_first_truthy_is_javascript_truthiness(before, kept, comment):
     assert (state["authors"], state["timestamp"]) == ((expected, expected) if kept else ("A <a>", "T"))
     assert state["merges"] == [{"hash": "R2", "record": before if kept else ""}]
     assert state["comments"] == [{"text": comment, "authors": "", "timestamp": ""}]  # T("Merged " + M)
+
+
+# --- §7.1: -i, "also env SIT_DISABLE_INTEGRITY_CHECK set to anything" ---
+
+@pytest.mark.parametrize(("value", "disabled"), [
+    (None, False), ("1", True), ("anything", True), ("0", True), ("false", True), ("", True),
+])
+def test_disable_integrity_check_env_set_to_anything(value, disabled, workdir: Path):
+    from tests.helpers import git, sit
+
+    assert sit(workdir, "init").code == 0
+    item = sit(workdir, "item").out.strip()
+    (workdir / "text").write_text("Title\n")
+    record_id = sit(workdir, "record", "-t", "SummaryChanged", item, "text").out.strip()
+    (workdir / ".sit" / "records" / spec_split_path(record_id) / "text").write_text("Tampered\n")
+    git(workdir, "add", "-A")
+    env = {} if value is None else {"SIT_DISABLE_INTEGRITY_CHECK": value}
+    run = sit(workdir, "--no-cache", "reduce", item, "-q", "summary", env=env)
+    assert run.code == 0, run.err
+    assert run.out == ("Tampered\n" if disabled else "null\n")

@@ -178,8 +178,11 @@ pass_app = click.make_pass_decorator(App)
 
 @click.group(cls=SitGroup, context_settings=CONTEXT_SETTINGS)
 @click.option(
-    "-i", "--disable-integrity-check", is_flag=True, envvar="SIT_DISABLE_INTEGRITY_CHECK",
-    help="Reduce records even if their content does not match their ID ('integrity' still checks).",
+    # Not click's envvar: SIT disables the check when SIT_DISABLE_INTEGRITY_CHECK is set to
+    # anything (0 and the empty string too), where click would parse a boolean.
+    "-i", "--disable-integrity-check", is_flag=True,
+    help="Reduce records even if their content does not match their ID ('integrity' still checks; "
+         "also: SIT_DISABLE_INTEGRITY_CHECK set to anything).",
 )
 @click.option("-c", "--config", "config_path", metavar="FILE", help="User config file.")
 @click.option(
@@ -203,6 +206,7 @@ def cli(
     """
     if config_path is not None and not os.path.exists(config_path):
         raise SitError(f"user config {config_path} does not exist.")  # not only when first read
+    disable_integrity_check = disable_integrity_check or "SIT_DISABLE_INTEGRITY_CHECK" in os.environ
     ctx.obj = App(os.getcwd(), not disable_integrity_check, config_path, reducers, not no_cache)
 
 
