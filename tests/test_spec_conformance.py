@@ -231,3 +231,35 @@ def test_disable_integrity_check_env_set_to_anything(value, disabled, workdir: P
     run = sit(workdir, "--no-cache", "reduce", item, "-q", "summary", env=env)
     assert run.code == 0, run.err
     assert run.out == ("Tampered\n" if disabled else "null\n")
+
+
+# --- rules that held already, pinned with the spec's own examples ---
+
+def test_hash_order_is_utf8_byte_order_of_full_paths():
+    """§2.1's example order, plus '.' (0x2E) before '/' (0x2F) and non-ASCII/astral names by bytes."""
+    from git_sit.record import compute_id
+
+    names = [".authors", ".prev/X", ".signature", ".timestamp", ".type/A", "git/0001-x.patch", "text",
+             "a.b", "a/b", "a0", "z", "é", "\uffff", "\U00010000"]
+    assert sorted(names[:7], key=lambda n: n.encode("utf-8")) == names[:7]
+    files = {name: name.encode("utf-8") * 300 for name in names}  # several cross 4096 bytes
+    for order in (names, names[::-1]):
+        assert compute_id([(n, files[n]) for n in order]) == spec_record_id(files, blake2b(20))
+
+
+@pytest.mark.parametrize("size", [1, 16, 19, 20, 64])
+def test_link_content_of_any_id_length(size):
+    """§3.1: ``../../records/`` + split_path(ID), no newline, for padded IDs too."""
+    from git_sit.record import link_content, split_path
+
+    record_id = spec_record_id({"text": b"hello"}, blake2b(size))
+    assert split_path(record_id) == spec_split_path(record_id)
+    assert link_content(record_id) == f"../../records/{spec_split_path(record_id)}".encode()
+
+
+def test_pretty_output_sorts_keys_by_byte_order():
+    """§5.5: keys sorted by (UTF-8) byte order: U+FFFF before U+10000 (UTF-16 order would swap them)."""
+    from git_sit.query import render
+
+    assert render({"\U00010000": 1, "\uffff": 2, "b": "é", "a": None}) == (
+        '{\n  "a": null,\n  "b": "é",\n  "\uffff": 2,\n  "\U00010000": 1\n}')
