@@ -12,13 +12,14 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from git_sit import bulk
-from tests.helpers import git, parse_blocks, sit
+from tests.helpers import Run, git, parse_blocks, sit
 from tests.randrepo import History
 
 SEEDS = [3]  # more seeds (the hunt ran 1-6, 11-15, 21) cost half a minute each
@@ -146,3 +147,34 @@ def test_status_and_diff_agree_with_items(history, expected):
                   for item in states[a].keys() | states[b].keys()
                   if (s := states[a].get(item)) != (t := states[b].get(item))}
         assert changes == status
+
+
+def _warm_reads(workdir: Path) -> list[Run]:
+    runs = []
+    for _ in range(2):  # the first read records a snapshot and a memo; the second is served by them
+        for args in (["items", "--rev", "main"], ["items", "--rev", "main", "-q", "@"],
+                     ["issue", "list", "--rev", "main"], ["status"]):
+            runs.append(sit(workdir, *args))
+    return runs
+
+
+@pytest.mark.parametrize("damage", ["item name", "reducer symlink"])
+def test_warnings_about_the_repository_are_said_on_warm_reads_too(repo, workdir, damage):
+    # Warnings that belong to no item's reduction (an item directory whose name is not
+    # UTF-8, a reducer that is a symlink) were said by the read that recorded a snapshot,
+    # and never again by the reads it served.
+    sit_dir = workdir / ".sit"
+    assert sit(workdir, "init").code == 0
+    item = sit(workdir, "issue", "new", "-s", "Crash").out.strip()
+    if damage == "item name":
+        shutil.copytree(os.fsencode(sit_dir / "items" / item), os.fsencode(sit_dir / "items") + b"/bad-\xff")
+        warning = "warning: item directory 'bad-\\udcff' is not a valid UTF-8 name; skipped\n"
+    else:
+        (sit_dir / "reducers").mkdir()
+        (sit_dir / "reducers" / "a.js").write_text("module.exports = function (s) { return s; };\n")
+        (sit_dir / "reducers" / "b.js").symlink_to("a.js")
+        warning = "warning: reducer reducers/b.js is a symlink, which git-sit does not follow; not run.\n"
+    git(workdir, "add", "-A")
+    git(workdir, "commit", "-qm", "damaged")
+    for run in _warm_reads(workdir):
+        assert (run.code, run.err) == (0, warning)
