@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from git_sit import bulk
-from tests.helpers import Run, git, parse_blocks, sit
+from tests.helpers import Run, commit_files, git, parse_blocks, record_files, sit, sit_tree_files
 from tests.randrepo import History
 
 SEEDS = [3]  # more seeds (the hunt ran 1-6, 11-15, 21) cost half a minute each
@@ -178,3 +178,17 @@ def test_warnings_about_the_repository_are_said_on_warm_reads_too(repo, workdir,
     git(workdir, "commit", "-qm", "damaged")
     for run in _warm_reads(workdir):
         assert (run.code, run.err) == (0, warning)
+
+
+def test_a_link_holding_a_nul_names_nothing_on_disk_as_in_git(repo, workdir):
+    # The link's text was looked up on disk as it is, and os.lstat refuses a NUL: a traceback.
+    files, _ = sit_tree_files({"it-a": [record_files(["SummaryChanged"], "A")]})
+    files[f".sit/items/it-m/{'B' * 32}"] = b"../../records/\x00"
+    commit_files(repo, files, ref="main")
+    git(workdir, "checkout", "-q", "-f", "main")
+    expected = '{\n  "id": "it-m"\n}\n'  # the link is dangling (its canonical place is empty too)
+    for args in (["--rev", "main"], []):
+        run = sit(workdir, "--no-cache", "reduce", "it-m", *args)
+        assert (run.code, run.out, run.err) == (0, expected, "")
+        run = sit(workdir, "--no-cache", "items", *args)
+        assert (run.code, run.out, run.err) == (0, "it-a\nit-m\n", "")
