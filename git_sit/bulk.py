@@ -304,8 +304,9 @@ def states(store: Store, jobs: int | None = None, field: str | None = None) -> I
         for result in results(store, store.item_ids(), jobs):
             builder.add(entry_of(result))
             yield value_of(result.state_json, field)
-        cache.put_snapshot(key, settings, builder.encode(), None)
-        remember_memo(store, cache, settings, keeps_id)
+        if store.quiet_listing:
+            cache.put_snapshot(key, settings, builder.encode(), None)
+            remember_memo(store, cache, settings, keeps_id)
         return
     base_key, base_snapshot, keep, pending = base
     computed = {r.item_id: r for r in results(store, pending, jobs)}
@@ -314,8 +315,9 @@ def states(store: Store, jobs: int | None = None, field: str | None = None) -> I
                       store.reduce)
     changed = [entry_of(computed[item]) for item in pending]
     removed = [item for item in base_snapshot.items if item not in store.items()]
-    cache.put_snapshot(key, settings, encode_delta(records, changed, removed), base_key)
-    remember_memo(store, cache, settings, keeps_id)
+    if store.quiet_listing:
+        cache.put_snapshot(key, settings, encode_delta(records, changed, removed), base_key)
+        remember_memo(store, cache, settings, keeps_id)
 
 
 def revision_settings(store: Store) -> bytes:
@@ -329,8 +331,12 @@ def reducers_keep_id(store: Store) -> bool:
 
 
 def remember_memo(store: Store, cache: StateCache, settings: bytes, keeps_id: bool) -> None:
-    """Memorise the settings of a read whose settings follow from its SIT tree (``warm``)."""
-    if store.memo is None or store.trust_fingerprint:
+    """Memorise the settings of a read whose settings follow from its SIT tree (``warm``).
+
+    A warm read loads no reducers: none is memorised where loading them warned.
+    """
+    if (store.memo is None or store.trust_fingerprint or not store.quiet_listing
+            or getattr(store.reducers, "warned", False)):
         return
     key = store.memo(keeps_id)
     if key is not None:

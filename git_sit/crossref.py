@@ -87,6 +87,7 @@ class Plan:
     reuse: Reuse
     items: list[str]  # ascending
     records: str  # its records/ tree (``bulk.records_key``)
+    quiet: bool = True  # listing its items warned of nothing (``Store.quiet_listing``): a snapshot may stand
 
     @property
     def near(self) -> bool:
@@ -185,7 +186,7 @@ class CrossReader(Generic[V]):
             reuse = anchor.reuse(items, changed)
         else:
             reuse = Reuse({}, {}, list(items))
-        return Plan(anchor, changed, reuse, list(items), records_key(store))
+        return Plan(anchor, changed, reuse, list(items), records_key(store), store.quiet_listing)
 
     def _finish(self, name: str, store: Store, settings: bytes, key: bytes | None, plan: Plan,
                 produced: Iterable[ItemResult]) -> Column:
@@ -199,6 +200,8 @@ class CrossReader(Generic[V]):
         known: dict[str, bytes | None] = dict(reuse.keep)
         known.update((item, entry.key) for item, entry in reuse.others.items())
         column = self._column(name, store, plan.items, known, computed)
+        if not (plan.quiet and store.quiet_listing):
+            key = None  # a read served from a snapshot would not say its warnings again
         if anchor is None or changed is None or not plan.near or (self.persistent and anchor.stored is None):
             complete = Snapshot.of(plan.records, _complete(plan.items, entries, anchor))
             self._anchors[settings] = self._store_complete(key, settings, complete)

@@ -251,14 +251,22 @@ def _unavailable(root: ReducerRoot) -> str:
 class LazyReducers:
     """A ``ReducerSet`` built on first use, so commands that never reduce never load reducers."""
 
-    def __init__(self, build: Callable[[], ReducerSet]) -> None:
+    def __init__(self, build: Callable[[Warn], ReducerSet], warn: Warn) -> None:
         self._build = build
+        self._warn = warn
         self._set: ReducerSet | None = None
+        # Loading them warned (a reducer that is a symlink...): a warm read loads none, so
+        # it would not say so again; such a read leaves no memo to be served from.
+        self.warned = False
 
     def resolve(self) -> ReducerSet:
         if self._set is None:
-            self._set = self._build()
+            self._set = self._build(self._note)
         return self._set
+
+    def _note(self, message: str) -> None:
+        self.warned = True
+        self._warn(message)
 
     @property
     def fingerprint(self) -> str:

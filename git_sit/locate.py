@@ -23,7 +23,7 @@ from git_sit.errors import NotARepository, SitError
 from git_sit.jsreduce import LazyReducers, select_reducers
 from git_sit.layout import Layout
 from git_sit.modules import Module, Site, find_modules, parse_gitmodules, reducer_roots
-from git_sit.options import Options, candidates
+from git_sit.options import Options, Warn, candidates
 from git_sit.reduce import ReducerSet
 from git_sit.statecache import StateCache, cache_path
 from git_sit.storage import GitRepo, GitSubmodules
@@ -179,12 +179,12 @@ def memo_of(site: Site, options: Options, modules: Callable[[], list[Module]]
 
 def repository_reducers(site: Site, options: Options, modules: Callable[[], list[Module]]) -> LazyReducers:
     """The reducers the repository defines (§5.3, ``modules``: ``find_modules``), loaded when first used."""
-    def build() -> ReducerSet:
+    def build(warn: Warn) -> ReducerSet:
         # The built-in set needs no module: a broken one must not stop --reducers native.
         roots = [] if options.reducers == "native" else reducer_roots(site, modules())
-        return select_reducers(roots, options.reducers, options.limits, options.warn)
+        return select_reducers(roots, options.reducers, options.limits, warn)
 
-    return LazyReducers(build)
+    return LazyReducers(build, options.warn)
 
 
 def sit_dir_on_disk(cwd: str) -> tuple[GitRepo, str]:

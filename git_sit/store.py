@@ -76,6 +76,7 @@ class Store:
     # The key of this revision's memo (``warm``), given whether the reducers keep "id";
     # None, or a None answer, where something outside the SIT tree decides the settings.
     memo: Callable[[bool], bytes | None] | None = None
+    _listing_warned: bool = False
 
     def reopened(self) -> Store:
         """This store as if just opened: nothing listed or held yet.
@@ -83,13 +84,27 @@ class Store:
         For a caller going through many revisions: dropping each copy when done keeps
         only one revision's git objects in memory.
         """
-        return replace(self, layout=Layout(self.layout.view, self.layout.root), _items=None)
+        return replace(self, layout=Layout(self.layout.view, self.layout.root), _items=None,
+                       _listing_warned=False)
 
     def items(self) -> dict[str, list[ItemDir]]:
         """Item ID → directories, in ascending ID order."""
         if self._items is None:
-            self._items = _utf8_items(self.layout.item_dirs(), self.warn)
+            self._items = _utf8_items(self.layout.item_dirs(), self._warn_listing)
         return self._items
+
+    def _warn_listing(self, message: str) -> None:
+        self._listing_warned = True
+        self.warn(message)
+
+    @property
+    def quiet_listing(self) -> bool:
+        """Whether listing the items (if done) warned of nothing.
+
+        A read served from a snapshot lists no items: only the items' own warnings come
+        back (their states are never cached), so only a quiet listing may leave one.
+        """
+        return not self._listing_warned
 
     @property
     def trust_fingerprint(self) -> str:

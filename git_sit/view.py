@@ -110,7 +110,9 @@ class DiskView:
         """The node for an absolute path, or ``None`` if nothing is there."""
         try:
             mode = os.lstat(path).st_mode
-        except FileNotFoundError:
+        except (FileNotFoundError, ValueError):
+            # ValueError: a NUL in the name (a link file's text can hold one), which no
+            # file system, and no git tree, has an entry for.
             return None
         except OSError as exc:
             raise InvalidRecord(f"cannot read {path}: {exc.strerror}.") from None
