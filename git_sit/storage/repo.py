@@ -132,7 +132,10 @@ class GitRepo:
         """Run ``git update-index`` on paths; what went wrong ("" if nothing did)."""
         if not paths or self.repo.workdir is None:
             return ""
-        command = ["git", "-C", self.repo.workdir, "update-index", *options, "-z", "--stdin"]
+        # Name both directories: git would otherwise find the repository from the work tree
+        # (lost with core.worktree elsewhere) or take a relative GIT_DIR from the user's cwd.
+        command = ["git", "-C", self.repo.workdir, f"--git-dir={self.git_dir}",
+                   f"--work-tree={self.workdir}", "update-index", *options, "-z", "--stdin"]
         data = b"".join(os.fsencode(path) + b"\0" for path in paths)
         deadline = time.monotonic() + STAGE_WAIT
         while True:
