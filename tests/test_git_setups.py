@@ -46,3 +46,25 @@ def test_core_worktree_elsewhere_writes_and_stages_there(workdir: Path):
     assert not (workdir / ".sit").exists()
     assert sit(workdir, "issue", "list").code == 0
     assert sit(workdir, "items", "-q", "summary").out == "In a separate work tree\n"
+
+
+def test_work_tree_option_gives_a_bare_repository_its_files(tmp_path: Path):
+    bare, files = tmp_path / "dots.git", tmp_path / "home"
+    git(tmp_path, "init", "-q", "--bare", str(bare))
+    files.mkdir()
+    opts = [f"--git-dir={bare}", f"--work-tree={files}"]
+    assert git_sit(files, *opts, "sit", "init").code == 0
+    run = git_sit(files, *opts, "sit", "issue", "new", "-s", "Dotfiles issue")
+    assert run.code == 0, run.err
+    assert (files / ".sit" / "config.json").is_file()
+    assert ".sit/config.json" in staged(files, *opts)
+    assert git_sit(tmp_path, *opts, "sit", "items", "-q", "summary").out == "Dotfiles issue\n"
+    git(files, *opts, "commit", "-qm", "issue")
+    assert git_sit(tmp_path, f"--git-dir={bare}", "sit", "items", "-q", "summary").out == "Dotfiles issue\n"
+
+
+def test_work_tree_that_does_not_exist_is_one_line(tmp_path: Path):
+    git(tmp_path, "init", "-q", "--bare", "dots.git")
+    run = git_sit(tmp_path, "--git-dir=dots.git", "--work-tree=nowhere", "sit", "items")
+    assert run.code == 1
+    assert run.err == f"Error: the work tree {tmp_path / 'nowhere'} (GIT_WORK_TREE, git --work-tree) is not a directory.\n"

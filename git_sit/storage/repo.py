@@ -26,15 +26,25 @@ class GitRepo:
 
     @classmethod
     def discover(cls, cwd: str) -> GitRepo:
-        """The repository containing ``cwd`` (as git finds it, honouring ``GIT_DIR``)."""
+        """The repository containing ``cwd``, as git finds it (``GIT_DIR`` and ``GIT_WORK_TREE`` too)."""
         git_dir = os.environ.get("GIT_DIR")
         path = git_dir if git_dir else pygit2.discover_repository(cwd)
         if not path:
             raise NotARepository(f"{cwd} is not in a git repository.")
         try:
-            return cls(pygit2.Repository(path))
+            repo = pygit2.Repository(path)
         except pygit2.GitError as exc:
             raise NotARepository(f"cannot open the git repository at {path}: {exc}.") from None
+        # git --work-tree (a bare repository with its files elsewhere, as for dotfiles)
+        # sets GIT_WORK_TREE, which libgit2 reads only when discovering from the environment.
+        work_tree = os.environ.get("GIT_WORK_TREE")
+        if work_tree:
+            work_tree = os.path.join(cwd, work_tree)
+            if not os.path.isdir(work_tree):
+                raise NotARepository(f"the work tree {work_tree} (GIT_WORK_TREE, git --work-tree) "
+                                     "is not a directory.")
+            repo.workdir = work_tree
+        return cls(repo)
 
     @classmethod
     def from_env(cls, git_dir: str) -> GitRepo:
