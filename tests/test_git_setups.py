@@ -68,3 +68,14 @@ def test_work_tree_that_does_not_exist_is_one_line(tmp_path: Path):
     run = git_sit(tmp_path, "--git-dir=dots.git", "--work-tree=nowhere", "sit", "items")
     assert run.code == 1
     assert run.err == f"Error: the work tree {tmp_path / 'nowhere'} (GIT_WORK_TREE, git --work-tree) is not a directory.\n"
+
+
+def test_init_outside_a_core_worktree_goes_to_its_top(workdir: Path):
+    tree = workdir.parent / "files"
+    tree.mkdir()
+    git(workdir, "config", "core.worktree", str(tree))
+    run = sit(workdir, "init")
+    assert run.code == 0, run.err
+    assert run.out == f"Repository {tree / '.sit'} initialized\n"
+    assert not (workdir / ".sit").exists()
+    assert staged(workdir) == [".sit/config.json"]
