@@ -6,11 +6,16 @@ dispatch, so the environment git hands to the extension is the real one.
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
+import pygit2
+import pytest
+
 from git_sit.config import DEFAULT_CONFIG_BYTES
-from tests.helpers import Run, git, sit
+from git_sit.storage.repo import safe_on_command_line
+from tests.helpers import Run, commit_files, git, record_files, sit, sit_tree_files
 
 
 def git_sit(cwd: Path, *args: str) -> Run:
@@ -79,3 +84,36 @@ def test_init_outside_a_core_worktree_goes_to_its_top(workdir: Path):
     assert run.out == f"Repository {tree / '.sit'} initialized\n"
     assert not (workdir / ".sit").exists()
     assert staged(workdir) == [".sit/config.json"]
+
+
+def owned_by_someone_else(path: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("only root can give a repository to another user")
+    for entry in [path, *path.rglob("*")]:
+        os.lchown(entry, 54321, 54321)
+
+
+def test_repository_of_another_user_says_how_to_trust_it(workdir: Path):
+    commit_files(pygit2.Repository(str(workdir)), sit_tree_files({"a1": [record_files(["SummaryChanged"], "Theirs")]})[0])
+    git(workdir, "reset", "-q", "--hard")
+    owned_by_someone_else(workdir)
+    run = sit(workdir, "items", "-q", "summary")
+    assert run.code == 1
+    assert run.err == (f"Error: the git repository at {workdir} is owned by someone else; if you trust it, "
+                       f"run 'git config --global --add safe.directory {workdir}'.\n")
+    assert git_sit(workdir, "-c", "safe.directory=*", "sit", "items", "-q", "summary").out == "Theirs\n"
+    trusted = git_sit(workdir, "-c", f"safe.directory={workdir}", "sit", "items", "--rev", "HEAD", "-q", "summary")
+    assert trusted.out == "Theirs\n"
+    reset = git_sit(workdir, "-c", f"safe.directory={workdir}", "-c", "safe.directory=", "sit", "items")
+    assert reset.code == 1 and "owned by someone else" in reset.err
+
+
+@pytest.mark.parametrize(("values", "safe"), [
+    ([], False), (["*"], True), (["/srv/repo"], True), (["/srv/repo/"], True), (["/srv/other"], False),
+    (["/srv/*"], True), (["/srv/repo/*"], False), (["*", ""], False), (["", "/srv/repo"], True),
+])
+def test_safe_directory_on_the_command_line(values: list[str], safe: bool):
+    environ = {"GIT_CONFIG_COUNT": str(len(values))}
+    for n, value in enumerate(values):
+        environ.update({f"GIT_CONFIG_KEY_{n}": "safe.directory", f"GIT_CONFIG_VALUE_{n}": value})
+    assert safe_on_command_line("/srv/repo", environ) is safe

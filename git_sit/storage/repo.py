@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import subprocess
 import time
@@ -31,10 +32,7 @@ class GitRepo:
         path = git_dir if git_dir else pygit2.discover_repository(cwd)
         if not path:
             raise NotARepository(f"{cwd} is not in a git repository.")
-        try:
-            repo = pygit2.Repository(path)
-        except pygit2.GitError as exc:
-            raise NotARepository(f"cannot open the git repository at {path}: {exc}.") from None
+        repo = _open(path)
         # git --work-tree (a bare repository with its files elsewhere, as for dotfiles)
         # sets GIT_WORK_TREE, which libgit2 reads only when discovering from the environment.
         work_tree = os.environ.get("GIT_WORK_TREE")
@@ -187,17 +185,70 @@ def command_line_config(environ: Mapping[str, str]) -> dict[str, str]:
     alone means true); ``GIT_CONFIG_COUNT`` with ``GIT_CONFIG_KEY_n``/``_VALUE_n``
     comes from ``git --config-env`` and newer gits. Later settings win.
     """
-    found: dict[str, str] = {}
+    return dict(command_line_settings(environ))
+
+
+def command_line_settings(environ: Mapping[str, str]) -> list[tuple[str, str]]:
+    """Every ``git -c`` setting, in order (``command_line_config``): a key may come more than once."""
+    found: list[tuple[str, str]] = []
     try:
         words = shlex.split(environ.get("GIT_CONFIG_PARAMETERS", ""))
     except ValueError:
         words = []  # not what git writes: ignore it rather than guess
     for word in words:
         key, sep, value = word.partition("=")
-        found[config_key(key)] = value if sep else "true"
+        found.append((config_key(key), value if sep else "true"))
     count = environ.get("GIT_CONFIG_COUNT", "")
     for n in range(int(count) if count.isdigit() else 0):
         name = environ.get(f"GIT_CONFIG_KEY_{n}")
         if name:
-            found[config_key(name)] = environ.get(f"GIT_CONFIG_VALUE_{n}", "")
+            found.append((config_key(name), environ.get(f"GIT_CONFIG_VALUE_{n}", "")))
     return found
+
+
+def safe_on_command_line(directory: str, environ: Mapping[str, str]) -> bool:
+    """True if ``git -c safe.directory=...`` trusts ``directory`` as git would.
+
+    An empty value empties the list; ``*`` trusts everything; ``DIR/*`` the directories below DIR.
+    """
+    safe: list[str] = []
+    for key, value in command_line_settings(environ):
+        if key == "safe.directory":
+            safe = [*safe, value] if value else []
+    names = {os.path.normpath(directory), os.path.realpath(directory)}
+    for value in safe:
+        if value == "*":
+            return True
+        if value.endswith("/*"):
+            prefix = os.path.normpath(os.path.expanduser(value[:-2])).rstrip("/") + "/"
+            if any(name.startswith(prefix) for name in names):
+                return True
+        elif os.path.normpath(os.path.expanduser(value)) in names:
+            return True
+    return False
+
+
+_NOT_OWNED = re.compile(r"repository path '(.*)' is not owned by current user")
+
+
+def _open(path: str) -> pygit2.Repository:
+    """Open a repository, trusting another user's if ``git -c safe.directory`` does."""
+    try:
+        return pygit2.Repository(path)
+    except pygit2.GitError as exc:
+        owned = _NOT_OWNED.search(str(exc))
+        if owned is None:
+            raise NotARepository(f"cannot open the git repository at {path}: {exc}.") from None
+        directory = os.path.normpath(owned.group(1))
+    if not safe_on_command_line(directory, os.environ):
+        raise NotARepository(
+            f"the git repository at {directory} is owned by someone else; if you trust it, run "
+            f"'git config --global --add safe.directory {directory}'.")
+    # libgit2 reads safe.directory from the config files, never from git -c.
+    pygit2.settings.owner_validation = False
+    try:
+        return pygit2.Repository(path)
+    except pygit2.GitError as exc:
+        raise NotARepository(f"cannot open the git repository at {path}: {exc}.") from None
+    finally:
+        pygit2.settings.owner_validation = True
