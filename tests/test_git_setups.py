@@ -117,3 +117,25 @@ def test_safe_directory_on_the_command_line(values: list[str], safe: bool):
     for n, value in enumerate(values):
         environ.update({f"GIT_CONFIG_KEY_{n}": "safe.directory", f"GIT_CONFIG_VALUE_{n}": value})
     assert safe_on_command_line("/srv/repo", environ) is safe
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["items", "--rev", "HEAD"], "revision 'HEAD' is branch 'main', which has no commit yet."),
+    (["items", "--rev", "main"], "branch 'main' has no commit yet."),
+    (["diff", "HEAD", "@"], "revision 'HEAD' is branch 'main', which has no commit yet."),
+    (["items", "--rev", "HEAD~1"], "unknown revision 'HEAD~1'."),
+    (["status"], "no branch or tag to examine (branch 'main' has no commit yet); "
+                 "check --refs, --remotes and --tags."),
+])
+def test_unborn_head_says_there_is_no_commit_yet(workdir: Path, args: list[str], message: str):
+    assert sit(workdir, "init").code == 0
+    assert sit(workdir, "issue", "new", "-s", "Before any commit").code == 0
+    assert sit(workdir, "items", "-q", "summary").out == "Before any commit\n"
+    run = sit(workdir, *args)
+    assert (run.code, run.err) == (1, f"Error: {message}\n")
+
+
+def test_bare_repository_without_commits_says_so(tmp_path: Path):
+    git(tmp_path, "init", "-q", "--bare", "-b", "trunk", "empty.git")
+    run = sit(tmp_path / "empty.git", "issue", "list")
+    assert (run.code, run.err) == (1, "Error: revision 'HEAD' is branch 'trunk', which has no commit yet.\n")

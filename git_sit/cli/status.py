@@ -42,7 +42,9 @@ def _ref_stores(
     kinds = [RefKind.BRANCH, *([RefKind.REMOTE] if remotes else []), *([RefKind.TAG] if tags else [])]
     refs = reader.refs(kinds, lambda name: bool(select_refs([name], patterns)))
     if not refs:
-        raise SitError("no branch or tag to examine; check --refs, --remotes and --tags.")
+        unborn = reader.repo.unborn_branch()
+        why = f" (branch {unborn!r} has no commit yet)" if unborn is not None else ""
+        raise SitError(f"no branch or tag to examine{why}; check --refs, --remotes and --tags.")
     ref_stores = reader.ref_stores(refs)
     if all(rs.store is None for rs in ref_stores) and not reader.work_tree_has_sit():
         # Zero counts everywhere would read as "no issues"; a ref from before

@@ -93,10 +93,23 @@ class GitRepo:
                 raise UnknownRevision(f"unknown revision {rev!r}.") from None
             raise UnknownRevision(f"revision {rev!r} is ambiguous; give more characters.") from None
         except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
+            branch = self.unborn_branch()
+            if branch is not None and rev in ("HEAD", "@"):
+                raise UnknownRevision(
+                    f"revision {rev!r} is branch {branch!r}, which has no commit yet.") from None
+            if branch is not None and rev in (branch, f"refs/heads/{branch}"):
+                raise UnknownRevision(f"branch {branch!r} has no commit yet.") from None
             raise UnknownRevision(f"unknown revision {rev!r}.") from None
 
     def has_head(self) -> bool:
         return not self.repo.head_is_unborn
+
+    def unborn_branch(self) -> str | None:
+        """The branch HEAD names (short name) if it has no commit yet, as in a new repository."""
+        if not self.repo.head_is_unborn:
+            return None
+        target = self.repo.references["HEAD"].target
+        return target.removeprefix("refs/heads/") if isinstance(target, str) else None
 
     def config_value(self, key: str) -> str | None:
         """A git config value (all scopes git would read, ``git -c`` first), or ``None``."""
