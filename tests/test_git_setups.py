@@ -139,3 +139,17 @@ def test_bare_repository_without_commits_says_so(tmp_path: Path):
     git(tmp_path, "init", "-q", "--bare", "-b", "trunk", "empty.git")
     run = sit(tmp_path / "empty.git", "issue", "list")
     assert (run.code, run.err) == (1, "Error: revision 'HEAD' is branch 'trunk', which has no commit yet.\n")
+
+
+def test_sha256_repository_is_one_clear_line(tmp_path: Path):
+    init = subprocess.run(["git", "init", "-q", "--object-format=sha256", "sha"], cwd=tmp_path,
+                          capture_output=True, text=True, check=False)
+    if init.returncode:
+        pytest.skip("this git cannot create SHA-256 repositories")
+    for args in (["items"], ["items", "--rev", "HEAD"], ["issue", "new", "-s", "x"], ["init"]):
+        run = sit(tmp_path / "sha", *args)
+        assert run.code == 1
+        assert run.err.startswith(f"Error: the git repository at {tmp_path / 'sha' / '.git'} uses sha256 "
+                                  "object IDs, which git-sit cannot read")
+        assert run.err.count("\n") == 1
+    assert not (tmp_path / "sha" / ".sit").exists()

@@ -242,6 +242,18 @@ def safe_on_command_line(directory: str, environ: Mapping[str, str]) -> bool:
 
 
 _NOT_OWNED = re.compile(r"repository path '(.*)' is not owned by current user")
+_OBJECT_FORMAT = re.compile(r"unknown object format '(.*)'")
+
+
+def _cannot_open(path: str, exc: pygit2.GitError) -> NotARepository:
+    """Why a repository does not open, naming it once (libgit2's message starts with the path)."""
+    reason = str(exc).removeprefix(f"{path}: ").rstrip(".")
+    unknown = _OBJECT_FORMAT.search(reason)
+    if unknown is not None:  # git init --object-format=sha256
+        return NotARepository(
+            f"the git repository at {os.path.normpath(path)} uses {unknown.group(1)} object IDs, "
+            f"which git-sit cannot read: libgit2 {pygit2.LIBGIT2_VERSION} (under pygit2) supports only sha1.")
+    return NotARepository(f"cannot open the git repository at {path}: {reason}.")
 
 
 def _open(path: str) -> pygit2.Repository:
@@ -251,7 +263,7 @@ def _open(path: str) -> pygit2.Repository:
     except pygit2.GitError as exc:
         owned = _NOT_OWNED.search(str(exc))
         if owned is None:
-            raise NotARepository(f"cannot open the git repository at {path}: {exc}.") from None
+            raise _cannot_open(path, exc) from None
         directory = os.path.normpath(owned.group(1))
     if not safe_on_command_line(directory, os.environ):
         raise NotARepository(
@@ -262,6 +274,6 @@ def _open(path: str) -> pygit2.Repository:
     try:
         return pygit2.Repository(path)
     except pygit2.GitError as exc:
-        raise NotARepository(f"cannot open the git repository at {path}: {exc}.") from None
+        raise _cannot_open(path, exc) from None
     finally:
         pygit2.settings.owner_validation = True
