@@ -153,3 +153,24 @@ def test_sha256_repository_is_one_clear_line(tmp_path: Path):
                                   "object IDs, which git-sit cannot read")
         assert run.err.count("\n") == 1
     assert not (tmp_path / "sha" / ".sit").exists()
+
+
+def partial_clone(repo: pygit2.Repository, dest: Path) -> Path:
+    """A ``--filter=blob:none`` clone of ``repo`` without a checkout: no SIT file is there."""
+    source = Path(repo.workdir or repo.path)
+    commit_files(repo, sit_tree_files({"a1": [record_files(["SummaryChanged"], "Far away")]})[0])
+    git(source, "config", "uploadpack.allowFilter", "true")
+    git(dest.parent, "clone", "-q", "--no-checkout", "--filter=blob:none", source.as_uri(), str(dest))
+    return dest
+
+
+def test_partial_clone_without_blobs_is_unreadable_not_absent(repo: pygit2.Repository, tmp_path: Path):
+    clone = partial_clone(repo, tmp_path / "partial")
+    items = sit(clone, "items", "--rev", "HEAD")
+    assert items.code == 1
+    assert items.err.startswith("Error: git object ") and items.err.count("\n") == 1
+    status = sit(clone, "status")
+    assert status.code == 1
+    assert status.err.endswith("Error: no SIT repository could be read on the one ref examined; "
+                               "the warnings above say why.\n")
+    assert "warning: ref refs/heads/main: git object " in status.err

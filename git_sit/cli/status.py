@@ -49,6 +49,9 @@ def _ref_stores(
     if all(rs.store is None for rs in ref_stores) and not reader.work_tree_has_sit():
         # Zero counts everywhere would read as "no issues"; a ref from before
         # 'git sit init' (or uncommitted records) is fine as long as one has them.
+        if any(rs.unreadable for rs in ref_stores):  # e.g. a partial clone without the blobs
+            raise SitError(f"no SIT repository could be read on {_examined(len(ref_stores))}; "
+                           "the warnings above say why.")
         raise SitError(f"no SIT repository (.sit) found on {_examined(len(ref_stores))}.")
     return ref_stores
 
