@@ -174,3 +174,16 @@ def test_partial_clone_without_blobs_is_unreadable_not_absent(repo: pygit2.Repos
     assert status.err.endswith("Error: no SIT repository could be read on the one ref examined; "
                                "the warnings above say why.\n")
     assert "warning: ref refs/heads/main: git object " in status.err
+
+
+def test_revision_beyond_a_shallow_clone_says_it_is_shallow(repo: pygit2.Repository, tmp_path: Path):
+    commit_files(repo, sit_tree_files({"a1": [record_files(["SummaryChanged"], "Old")]})[0])
+    commit_files(repo, sit_tree_files({"b2": [record_files(["SummaryChanged"], "New")]})[0])
+    git(tmp_path, "clone", "-q", "--depth=1", Path(repo.workdir or "").as_uri(), "shallow")
+    shallow = tmp_path / "shallow"
+    assert sit(shallow, "items", "--rev", "HEAD", "-q", "summary").out == "Old\nNew\n"
+    hint = "; this is a shallow clone, and 'git fetch --deepen=N' (or --unshallow) fetches older history.\n"
+    for args, rev in ((["items", "--rev", "HEAD~1"], "HEAD~1"), (["diff", "HEAD^", "HEAD"], "HEAD^")):
+        run = sit(shallow, *args)
+        assert (run.code, run.err) == (1, f"Error: unknown revision {rev!r}{hint}")
+    assert sit(shallow, "items", "--rev", "nope").err == "Error: unknown revision 'nope'.\n"

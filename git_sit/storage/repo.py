@@ -17,6 +17,7 @@ from git_sit.storage.gitview import GitView, node_of
 from git_sit.view import Node
 
 STAGE_WAIT = 2.0  # seconds to wait for another git process's index lock
+_ANCESTRY = re.compile(r"[~^]|^[0-9a-fA-F]{4,64}$")  # a parent, or a commit ID: beyond a shallow clone?
 
 
 class GitRepo:
@@ -93,13 +94,19 @@ class GitRepo:
                 raise UnknownRevision(f"unknown revision {rev!r}.") from None
             raise UnknownRevision(f"revision {rev!r} is ambiguous; give more characters.") from None
         except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
-            branch = self.unborn_branch()
-            if branch is not None and rev in ("HEAD", "@"):
-                raise UnknownRevision(
-                    f"revision {rev!r} is branch {branch!r}, which has no commit yet.") from None
-            if branch is not None and rev in (branch, f"refs/heads/{branch}"):
-                raise UnknownRevision(f"branch {branch!r} has no commit yet.") from None
-            raise UnknownRevision(f"unknown revision {rev!r}.") from None
+            raise UnknownRevision(self._unknown(rev)) from None
+
+    def _unknown(self, rev: str) -> str:
+        """Why a revision is unknown: no commit yet, or history a shallow clone does not have."""
+        branch = self.unborn_branch()
+        if branch is not None and rev in ("HEAD", "@"):
+            return f"revision {rev!r} is branch {branch!r}, which has no commit yet."
+        if branch is not None and rev in (branch, f"refs/heads/{branch}"):
+            return f"branch {branch!r} has no commit yet."
+        if self.repo.is_shallow and _ANCESTRY.search(rev):
+            return (f"unknown revision {rev!r}; this is a shallow clone, and 'git fetch --deepen=N' "
+                    "(or --unshallow) fetches older history.")
+        return f"unknown revision {rev!r}."
 
     def has_head(self) -> bool:
         return not self.repo.head_is_unborn
