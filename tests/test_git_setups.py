@@ -7,6 +7,7 @@ dispatch, so the environment git hands to the extension is the real one.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -187,3 +188,38 @@ def test_revision_beyond_a_shallow_clone_says_it_is_shallow(repo: pygit2.Reposit
         run = sit(shallow, *args)
         assert (run.code, run.err) == (1, f"Error: unknown revision {rev!r}{hint}")
     assert sit(shallow, "items", "--rev", "nope").err == "Error: unknown revision 'nope'.\n"
+
+
+def sit_branches(repo: pygit2.Repository, *branches: str) -> Path:
+    """``main`` with a SIT repository and one item, and ``branches`` at the same commit."""
+    commit_files(repo, sit_tree_files({"a1": [record_files(["SummaryChanged"], "Shared")]})[0])
+    workdir = Path(repo.workdir or "")
+    git(workdir, "reset", "-q", "--hard")
+    for branch in branches:
+        git(workdir, "branch", branch)
+    return workdir
+
+
+def test_on_refuses_a_branch_checked_out_in_a_missing_work_tree(repo: pygit2.Repository, tmp_path: Path):
+    workdir = sit_branches(repo, "feat")
+    git(workdir, "worktree", "add", "-q", str(tmp_path / "gone"), "feat")
+    shutil.rmtree(tmp_path / "gone")  # unmounted, say: git still counts it
+    tip = git(workdir, "rev-parse", "feat")
+    run = sit(workdir, "issue", "new", "-s", "Elsewhere", "--on", "feat")
+    assert (run.code, run.err) == (1, f"Error: branch 'feat' is in use by the work tree {tmp_path / 'gone'}, "
+                                      "which is missing ('git worktree prune' forgets it); name another branch.\n")
+    assert git(workdir, "rev-parse", "feat") == tip
+    git(workdir, "worktree", "prune")
+    assert sit(workdir, "issue", "new", "-s", "Elsewhere", "--on", "feat").code == 0
+
+
+def test_on_refuses_a_branch_being_rebased(repo: pygit2.Repository):
+    workdir = sit_branches(repo)
+    git(workdir, "commit", "-q", "--allow-empty", "-m", "one more")
+    git(workdir, "rebase", "-q", "--exec", "false", "HEAD~1", check=False)  # stops: a rebase in progress
+    assert (workdir / ".git" / "rebase-merge" / "head-name").read_text().strip() == "refs/heads/main"
+    tip = git(workdir, "rev-parse", "main")
+    run = sit(workdir, "issue", "new", "-s", "Mid-rebase", "--on", "main")
+    assert (run.code, run.err) == (1, "Error: branch 'main' is in use by a rebase in progress in the main "
+                                      "work tree; name another branch.\n")
+    assert git(workdir, "rev-parse", "main") == tip
