@@ -223,3 +223,12 @@ def test_on_refuses_a_branch_being_rebased(repo: pygit2.Repository):
     assert (run.code, run.err) == (1, "Error: branch 'main' is in use by a rebase in progress in the main "
                                       "work tree; name another branch.\n")
     assert git(workdir, "rev-parse", "main") == tip
+
+
+def test_malformed_git_file_is_one_line(tmp_path: Path):
+    (tmp_path / ".git").write_text("not a gitdir line\n")
+    for args in (["items"], ["items", "--rev", "HEAD"], ["status"], ["cache", "path"], ["init"]):
+        run = sit(tmp_path, *args)
+        assert (run.code, run.err) == (1, f"Error: cannot find the git repository of {tmp_path}: "
+                                          f"the `.git` file at '{tmp_path / '.git'}' is malformed.\n")
+    assert not (tmp_path / ".sit").exists()

@@ -30,7 +30,11 @@ class GitRepo:
     def discover(cls, cwd: str) -> GitRepo:
         """The repository containing ``cwd``, as git finds it (``GIT_DIR`` and ``GIT_WORK_TREE`` too)."""
         git_dir = os.environ.get("GIT_DIR")
-        path = git_dir if git_dir else pygit2.discover_repository(cwd)
+        try:
+            path = git_dir if git_dir else pygit2.discover_repository(cwd)
+        except pygit2.GitError as exc:  # e.g. a .git file that is not "gitdir: PATH"
+            reason = str(exc).removeprefix(f"{cwd}: ").rstrip(".")
+            raise NotARepository(f"cannot find the git repository of {cwd}: {reason}.") from None
         if not path:
             raise NotARepository(f"{cwd} is not in a git repository.")
         repo = _open(path)
