@@ -232,3 +232,13 @@ def test_malformed_git_file_is_one_line(tmp_path: Path):
         assert (run.code, run.err) == (1, f"Error: cannot find the git repository of {tmp_path}: "
                                           f"the `.git` file at '{tmp_path / '.git'}' is malformed.\n")
     assert not (tmp_path / ".sit").exists()
+
+
+def test_corrupted_head_file_marks_no_current_branch(repo: pygit2.Repository):
+    workdir = sit_branches(repo)
+    (workdir / ".git" / "HEAD").write_text("garbage\n")
+    run = sit(workdir, "status")
+    assert (run.code, run.err) == (0, "")
+    assert run.out.splitlines()[1].split() == ["main", "1", "0", "1"]
+    assert sit(workdir, "items", "--rev", "main", "-q", "summary").out == "Shared\n"
+    assert sit(workdir, "items", "--rev", "HEAD").err == "Error: unknown revision 'HEAD'.\n"

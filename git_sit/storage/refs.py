@@ -90,7 +90,10 @@ def list_refs(
 
 def current_branch(repo: GitRepo) -> str | None:
     """The full name of the branch HEAD points at (even if unborn); ``None`` when detached."""
-    head = repo.repo.references.get("HEAD")
+    try:
+        head = repo.repo.references.get("HEAD")
+    except pygit2.GitError:  # a corrupted HEAD file: no branch to call current
+        return None
     if head is None or head.type != pygit2.enums.ReferenceType.SYMBOLIC:
         return None
     target = head.target

@@ -117,9 +117,12 @@ class GitRepo:
 
     def unborn_branch(self) -> str | None:
         """The branch HEAD names (short name) if it has no commit yet, as in a new repository."""
-        if not self.repo.head_is_unborn:
+        try:
+            if not self.repo.head_is_unborn:
+                return None
+            target = self.repo.references["HEAD"].target
+        except (KeyError, pygit2.GitError):  # a corrupted HEAD file
             return None
-        target = self.repo.references["HEAD"].target
         return target.removeprefix("refs/heads/") if isinstance(target, str) else None
 
     def config_value(self, key: str) -> str | None:
