@@ -242,3 +242,13 @@ def test_corrupted_head_file_marks_no_current_branch(repo: pygit2.Repository):
     assert run.out.splitlines()[1].split() == ["main", "1", "0", "1"]
     assert sit(workdir, "items", "--rev", "main", "-q", "summary").out == "Shared\n"
     assert sit(workdir, "items", "--rev", "HEAD").err == "Error: unknown revision 'HEAD'.\n"
+
+
+def test_corrupted_packed_refs_is_one_line(repo: pygit2.Repository):
+    workdir = sit_branches(repo, "feat")
+    git(workdir, "pack-refs", "--all")
+    with open(workdir / ".git" / "packed-refs", "a") as handle:
+        handle.write("not a ref line\n")
+    run = sit(workdir, "status")
+    assert (run.code, run.err) == (1, f"Error: cannot list the refs of {workdir / '.git'}: "
+                                      "corrupted packed references file.\n")
