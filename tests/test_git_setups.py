@@ -252,3 +252,26 @@ def test_corrupted_packed_refs_is_one_line(repo: pygit2.Repository):
     run = sit(workdir, "status")
     assert (run.code, run.err) == (1, f"Error: cannot list the refs of {workdir / '.git'}: "
                                       "corrupted packed references file.\n")
+
+
+@pytest.mark.parametrize(("rev", "why"), [
+    ("@{u}", "branch 'main' has no upstream; set one with 'git branch --set-upstream-to'."),
+    ("main@{upstream}", "branch 'main' has no upstream; set one with 'git branch --set-upstream-to'."),
+    ("nope@{u}", "there is no branch 'nope'."),
+])
+def test_upstream_that_is_not_there_says_why(repo: pygit2.Repository, rev: str, why: str):
+    workdir = sit_branches(repo)
+    run = sit(workdir, "items", "--rev", rev)
+    assert (run.code, run.err) == (1, f"Error: unknown revision {rev!r}: {why}\n")
+
+
+def test_upstream_of_a_detached_head(repo: pygit2.Repository):
+    workdir = sit_branches(repo)
+    git(workdir, "checkout", "-q", "--detach")
+    run = sit(workdir, "items", "--rev", "@{u}")
+    assert (run.code, run.err) == (1, "Error: unknown revision '@{u}': HEAD is detached, so it has no upstream.\n")
+    git(workdir, "checkout", "-q", "main")
+    git(workdir, "remote", "add", "origin", str(workdir))
+    git(workdir, "fetch", "-q", "origin")
+    git(workdir, "branch", "-q", "--set-upstream-to=origin/main")
+    assert sit(workdir, "items", "--rev", "@{u}", "-q", "summary").out == "Shared\n"

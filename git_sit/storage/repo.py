@@ -17,6 +17,7 @@ from git_sit.storage.gitview import GitView, node_of
 from git_sit.view import Node
 
 STAGE_WAIT = 2.0  # seconds to wait for another git process's index lock
+_UPSTREAM = re.compile(r"(.*)@\{(?:u|upstream|push)\}", re.IGNORECASE)
 _ANCESTRY = re.compile(r"[~^]|^[0-9a-fA-F]{4,64}$")  # a parent, or a commit ID: beyond a shallow clone?
 
 
@@ -107,9 +108,33 @@ class GitRepo:
             return f"revision {rev!r} is branch {branch!r}, which has no commit yet."
         if branch is not None and rev in (branch, f"refs/heads/{branch}"):
             return f"branch {branch!r} has no commit yet."
+        upstream = _UPSTREAM.match(rev)
+        if upstream is not None:
+            return self._no_upstream(rev, upstream.group(1))
         if self.repo.is_shallow and _ANCESTRY.search(rev):
             return (f"unknown revision {rev!r}; this is a shallow clone, and 'git fetch --deepen=N' "
                     "(or --unshallow) fetches older history.")
+        return f"unknown revision {rev!r}."
+
+    def _no_upstream(self, rev: str, branch: str) -> str:
+        """Why ``BRANCH@{u}`` (``@{upstream}``, ``@{push}``) names nothing, as git says it."""
+        if branch in ("", "HEAD"):
+            try:
+                head = self.repo.references["HEAD"].target
+            except (KeyError, pygit2.GitError):
+                head = None
+            if not isinstance(head, str):
+                return f"unknown revision {rev!r}: HEAD is detached, so it has no upstream."
+            branch = head.removeprefix("refs/heads/")
+        try:
+            exists = self.repo.branches.local.get(branch) is not None
+        except (ValueError, pygit2.GitError, pygit2.InvalidSpecError):
+            exists = False
+        if not exists:
+            return f"unknown revision {rev!r}: there is no branch {branch!r}."
+        if self.config_value(f"branch.{branch}.merge") is None:
+            return (f"unknown revision {rev!r}: branch {branch!r} has no upstream; "
+                    "set one with 'git branch --set-upstream-to'.")
         return f"unknown revision {rev!r}."
 
     def has_head(self) -> bool:
