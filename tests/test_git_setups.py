@@ -275,3 +275,22 @@ def test_upstream_of_a_detached_head(repo: pygit2.Repository):
     git(workdir, "fetch", "-q", "origin")
     git(workdir, "branch", "-q", "--set-upstream-to=origin/main")
     assert sit(workdir, "items", "--rev", "@{u}", "-q", "summary").out == "Shared\n"
+
+
+def test_init_never_replaces_a_config_left_out_by_a_sparse_checkout(repo: pygit2.Repository):
+    files, _ = sit_tree_files({"a1": [record_files(["SummaryChanged"], "Sparse")]})
+    files[".sit/config.json"] = b'{"hashing_algorithm": {"blake2b": {"size": 20}}, "encoding": "base32", ' \
+                                b'"id_generator": "uuiv4", "version": "1", "features": ["flat-records"], ' \
+                                b'"id_length": 20}'
+    files["src/main.c"] = b"int main;\n"
+    commit_files(repo, files)
+    workdir = Path(repo.workdir or "")
+    git(workdir, "reset", "-q", "--hard")
+    git(workdir, "sparse-checkout", "set", "src")
+    assert not (workdir / ".sit").exists()
+    run = sit(workdir, "init")
+    assert (run.code, run.err) == (1, "Error: .sit/config.json is in the git index but not in the work tree; "
+                                      "restore it with 'git checkout -- .sit/config.json' "
+                                      "(or 'git sparse-checkout add .sit').\n")
+    assert git(workdir, "status", "--short") == ""
+    assert not (workdir / ".sit").exists()

@@ -44,6 +44,11 @@ def init(app: App) -> None:
         return
     if _inside(app.cwd, repo.git_dir):
         raise SitError(f"{app.cwd} is inside the git directory; run 'git sit init' in the work tree.")
+    tracked = os.path.relpath(config_path, repo.workdir).replace(os.sep, "/")
+    if repo.in_index(tracked):  # deleted, or left out by a sparse checkout: never replace it
+        sparse = f"git sparse-checkout add {os.path.dirname(tracked)}"
+        raise SitError(f"{tracked} is in the git index but not in the work tree; restore it with "
+                       f"'git checkout -- {tracked}' (or '{sparse}').")
     existed = os.path.isdir(sit_dir)
     try:
         os.makedirs(os.path.join(sit_dir, "records"), exist_ok=True)

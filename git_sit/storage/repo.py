@@ -188,14 +188,34 @@ class GitRepo:
         """Drop paths from the index (undoing ``stage`` after a failed write); best effort."""
         self._update_index(["--force-remove"], paths)
 
+    def in_index(self, path: str) -> bool:
+        """True if the index has ``path`` (relative to the top), also outside a sparse checkout."""
+        if self.repo.workdir is None:
+            return False
+        try:
+            run = subprocess.run([*self._git_in_work_tree(), "ls-files", "-z", "--", path],
+                                 capture_output=True, check=False)
+        except OSError as exc:
+            raise SitError(f"cannot run git: {exc.strerror}.") from None
+        if run.returncode:
+            detail = run.stderr.decode("utf-8", "replace").strip().splitlines()
+            raise SitError(f"cannot read the git index: {detail[0] if detail else 'git ls-files failed'}.")
+        return bool(run.stdout)
+
+    def _git_in_work_tree(self) -> list[str]:
+        """``git`` run at the work tree's top, told both directories.
+
+        Git would otherwise find the repository from the work tree (lost with core.worktree
+        elsewhere) or take a relative GIT_DIR from the user's current directory.
+        """
+        assert self.repo.workdir is not None
+        return ["git", "-C", self.repo.workdir, f"--git-dir={self.git_dir}", f"--work-tree={self.workdir}"]
+
     def _update_index(self, options: list[str], paths: list[str]) -> str:
         """Run ``git update-index`` on paths; what went wrong ("" if nothing did)."""
         if not paths or self.repo.workdir is None:
             return ""
-        # Name both directories: git would otherwise find the repository from the work tree
-        # (lost with core.worktree elsewhere) or take a relative GIT_DIR from the user's cwd.
-        command = ["git", "-C", self.repo.workdir, f"--git-dir={self.git_dir}",
-                   f"--work-tree={self.workdir}", "update-index", *options, "-z", "--stdin"]
+        command = [*self._git_in_work_tree(), "update-index", *options, "-z", "--stdin"]
         data = b"".join(os.fsencode(path) + b"\0" for path in paths)
         deadline = time.monotonic() + STAGE_WAIT
         while True:
