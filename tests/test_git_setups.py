@@ -294,3 +294,19 @@ def test_init_never_replaces_a_config_left_out_by_a_sparse_checkout(repo: pygit2
                                       "(or 'git sparse-checkout add .sit').\n")
     assert git(workdir, "status", "--short") == ""
     assert not (workdir / ".sit").exists()
+
+
+def test_reads_and_writes_outside_a_sparse_checkout_say_so(repo: pygit2.Repository):
+    files, _ = sit_tree_files({"a1": [record_files(["SummaryChanged"], "Sparse")]})
+    commit_files(repo, {**files, "src/main.c": b"int main;\n"})
+    workdir = Path(repo.workdir or "")
+    git(workdir, "reset", "-q", "--hard")
+    git(workdir, "sparse-checkout", "set", "src")
+    expected = ("Error: work tree: .sit/config.json is in the git index but not on disk (a sparse checkout?); "
+                "read it with --rev HEAD, or check it out with 'git sparse-checkout add .sit'.\n")
+    for args in (["items"], ["issue", "list"], ["issue", "new", "-s", "x"], ["item"]):
+        for cwd in (workdir, workdir / "src"):
+            run = sit(cwd, *args)
+            assert (run.code, run.err) == (1, expected)
+    assert sit(workdir, "items", "--rev", "HEAD", "-q", "summary").out == "Sparse\n"
+    assert git(workdir, "status", "--short") == ""
