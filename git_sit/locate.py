@@ -12,9 +12,10 @@ nothing on disk is touched.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from git_sit import warm
@@ -93,7 +94,8 @@ def locate(cwd: str, rev: str | None = None) -> Located:
         view = DiskView()
         top = view.node(repo.workdir)
         assert top is not None
-        return locate_in(repo, view, top, cwd, "work tree", repo.workdir)
+        with _sparse_hint(repo, cwd):
+            return locate_in(repo, view, top, cwd, "work tree", repo.workdir)
     rev = rev or "HEAD"
     return locate_in(repo, repo.view(), repo.root_tree(rev), cwd, f"revision {rev}", f"{rev}:")
 
@@ -195,5 +197,27 @@ def sit_dir_on_disk(cwd: str) -> tuple[GitRepo, str]:
     view = DiskView()
     top = view.node(repo.workdir)
     assert top is not None
-    path, _ = find_sit(view, top, relative_parts(cwd, repo.workdir), "work tree")
+    with _sparse_hint(repo, cwd):
+        path, _ = find_sit(view, top, relative_parts(cwd, repo.workdir), "work tree")
     return repo, os.path.join(repo.workdir, path)
+
+
+@contextlib.contextmanager
+def _sparse_hint(repo: GitRepo, cwd: str) -> Iterator[None]:
+    """Say so when no SIT repository is on disk because the index has it outside the checkout.
+
+    A sparse checkout (or a deleted .sit) would otherwise read as "run 'git sit init'".
+    """
+    try:
+        yield
+    except NotARepository as exc:
+        if not str(exc).endswith("run 'git sit init'."):  # not a link or a file named .sit
+            raise
+        for path in candidates(relative_parts(cwd, repo.workdir)):
+            if repo.in_index(f"{path}/config.json"):
+                raise NotARepository(
+                    f"work tree: {path}/config.json is in the git index but not on disk (a sparse "
+                    "checkout?); read it with --rev HEAD, or check it out with "
+                    f"'git sparse-checkout add {path}'."
+                ) from None
+        raise

@@ -23,7 +23,7 @@ from typing import TypeVar
 from git_sit.bulk import Reader
 from git_sit.columns import Table, rows
 from git_sit.crossref import CrossReader
-from git_sit.errors import SitError
+from git_sit.errors import NotARepository, SitError
 from git_sit.locate import Options, has_sit, locate_in, store_of, work_tree_has_sit
 from git_sit.reduce import ReducerSet, State
 from git_sit.statecache import StateCache
@@ -38,10 +38,11 @@ CHUNK = 256  # items whose full states ``diff`` holds at once
 
 @dataclass(frozen=True, slots=True)
 class RefStore:
-    """A ref and the SIT repository in its tree (``None``: the ref has no SIT repository)."""
+    """A ref and the SIT repository in its tree (``None``: the ref has none, or it is ``unreadable``)."""
 
     ref: GitRef
     store: Store | None
+    unreadable: bool = False  # a SIT repository is there, but reading it failed (warned about)
 
     @property
     def name(self) -> str:
@@ -91,11 +92,11 @@ class RefReader:
         result = []
         for ref in refs:
             try:
-                store = self.tree_store(ref.root, ref.name)
+                result.append(RefStore(ref, self.tree_store(ref.root, ref.name)))
             except SitError as exc:
                 self.options.warn(f"ref {ref.name}: {exc}")
-                store = None
-            result.append(RefStore(ref, store))
+                # A .sit that is no SIT repository (a link, no config.json) is as good as none.
+                result.append(RefStore(ref, None, unreadable=not isinstance(exc, NotARepository)))
         return result
 
     def rev_store(self, rev: str) -> Store | None:

@@ -207,7 +207,7 @@ def test_unborn_head_in_bare_repository(tmp_path: Path):
     bare = tmp_path / "empty.git"
     git(tmp_path, "init", "-q", "--bare", str(bare))
     run = sit(bare, "items")
-    assert run.code == 1 and "unknown revision 'HEAD'" in run.err
+    assert (run.code, run.err) == (1, "Error: revision 'HEAD' is branch 'main', which has no commit yet.\n")
 
 
 def _mktree(cwd: Path, entries: list[tuple[str, str, str, bytes]], missing: bool = False) -> str:

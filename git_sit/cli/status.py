@@ -42,11 +42,16 @@ def _ref_stores(
     kinds = [RefKind.BRANCH, *([RefKind.REMOTE] if remotes else []), *([RefKind.TAG] if tags else [])]
     refs = reader.refs(kinds, lambda name: bool(select_refs([name], patterns)))
     if not refs:
-        raise SitError("no branch or tag to examine; check --refs, --remotes and --tags.")
+        unborn = reader.repo.unborn_branch()
+        why = f" (branch {unborn!r} has no commit yet)" if unborn is not None else ""
+        raise SitError(f"no branch or tag to examine{why}; check --refs, --remotes and --tags.")
     ref_stores = reader.ref_stores(refs)
     if all(rs.store is None for rs in ref_stores) and not reader.work_tree_has_sit():
         # Zero counts everywhere would read as "no issues"; a ref from before
         # 'git sit init' (or uncommitted records) is fine as long as one has them.
+        if any(rs.unreadable for rs in ref_stores):  # e.g. a partial clone without the blobs
+            raise SitError(f"no SIT repository could be read on {_examined(len(ref_stores))}; "
+                           "the warnings above say why.")
         raise SitError(f"no SIT repository (.sit) found on {_examined(len(ref_stores))}.")
     return ref_stores
 

@@ -23,11 +23,17 @@ from git_sit.writer import check_payload_names, compose, create_item, read_paylo
 @cli.command()
 @pass_app
 def init(app: App) -> None:
-    """Create .sit/config.json (SIT's default) in the current directory and stage it."""
+    """Create .sit/config.json (SIT's default) in the current directory and stage it.
+
+    From outside the work tree (core.worktree, --work-tree), at the top of the work tree.
+    """
     repo = GitRepo.discover(app.cwd)
     if repo.workdir is None:
         raise NotARepository("'git sit init' needs a work tree; this repository is bare.")
-    sit_dir = os.path.join(app.cwd, ".sit")
+    # Outside the work tree (core.worktree or --work-tree names another directory), the
+    # other commands read the SIT repository at its top, so that is where it goes.
+    outside = not _inside(app.cwd, repo.workdir) and not _inside(app.cwd, repo.git_dir)
+    sit_dir = os.path.join(repo.workdir if outside else app.cwd, ".sit")
     config_path = os.path.join(sit_dir, "config.json")
     if os.path.islink(sit_dir):
         raise SitError(f"{sit_dir} is a symbolic link, which git-sit does not follow; remove it first.")
@@ -38,6 +44,11 @@ def init(app: App) -> None:
         return
     if _inside(app.cwd, repo.git_dir):
         raise SitError(f"{app.cwd} is inside the git directory; run 'git sit init' in the work tree.")
+    tracked = os.path.relpath(config_path, repo.workdir).replace(os.sep, "/")
+    if repo.in_index(tracked):  # deleted, or left out by a sparse checkout: never replace it
+        sparse = f"git sparse-checkout add {os.path.dirname(tracked)}"
+        raise SitError(f"{tracked} is in the git index but not in the work tree; restore it with "
+                       f"'git checkout -- {tracked}' (or '{sparse}').")
     existed = os.path.isdir(sit_dir)
     try:
         os.makedirs(os.path.join(sit_dir, "records"), exist_ok=True)

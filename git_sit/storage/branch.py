@@ -10,6 +10,7 @@ Works in bare repositories; refuses a branch checked out in any work tree.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -54,6 +55,9 @@ class BranchWriter:
                 f"branch {self.branch!r} is checked out; write without --on (records are "
                 "staged in the work tree) or name another branch."
             )
+        busy = busy_with(git, self.name)
+        if busy is not None:
+            raise SitError(f"branch {self.branch!r} is in use by {busy}; name another branch.")
 
     def commit(self, files: Mapping[str, bytes], message: str) -> str:
         """Commit ``files`` (path → bytes) on top of the branch; return the new commit ID."""
@@ -73,6 +77,41 @@ class BranchWriter:
             raise SitError(f"cannot update branch {self.branch!r} ({exc}); nothing was changed, "
                            "run the command again.") from None
         return str(oid)
+
+
+def busy_with(git: GitRepo, ref_name: str) -> str | None:
+    """What holds ``ref_name`` that libgit2's ``is_checked_out`` passes over, as git counts it.
+
+    A linked work tree whose directory is gone (on a drive that is not mounted, say) until
+    'git worktree prune', and a rebase in progress, which sets the branch when it ends.
+    """
+    linked = os.path.join(git.common_dir, "worktrees")
+    try:
+        names = sorted(os.listdir(linked))
+    except OSError:
+        names = []
+    for admin in [git.common_dir, *(os.path.join(linked, name) for name in names)]:
+        where = "the main work tree" if admin == git.common_dir else _work_tree_of(admin)
+        if any(_read(os.path.join(admin, rebase, "head-name")) == ref_name
+               for rebase in ("rebase-merge", "rebase-apply")):
+            return f"a rebase in progress in {where}"
+        if admin != git.common_dir and _read(os.path.join(admin, "HEAD")) == f"ref: {ref_name}" \
+                and not os.path.exists(os.path.join(where, ".git")):
+            return f"the work tree {where}, which is missing ('git worktree prune' forgets it)"
+    return None
+
+
+def _work_tree_of(admin: str) -> str:
+    """A linked work tree's directory, from its ``gitdir`` file (the path of its ``.git``)."""
+    return os.path.dirname(_read(os.path.join(admin, "gitdir")) or admin)
+
+
+def _read(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read().strip()
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def identity(git: GitRepo) -> pygit2.Signature:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import pygit2
 
+from git_sit.errors import SitError
 from git_sit.storage.gitview import node_of
 from git_sit.storage.repo import GitRepo
 from git_sit.view import Node
@@ -72,7 +73,11 @@ def list_refs(
     Only those refs are peeled, so only they are warned about.
     """
     found: list[GitRef] = []
-    for ref in repo.repo.references.iterator():
+    try:
+        refs = list(repo.repo.references.iterator())
+    except pygit2.GitError as exc:  # e.g. a line in packed-refs that libgit2 cannot parse
+        raise SitError(f"cannot list the refs of {repo.common_dir}: {str(exc).rstrip('.')}.") from None
+    for ref in refs:
         kind = _kind_of(ref.name)
         if kind is None or kind not in kinds or ref.type != pygit2.enums.ReferenceType.DIRECT:
             continue
@@ -90,7 +95,10 @@ def list_refs(
 
 def current_branch(repo: GitRepo) -> str | None:
     """The full name of the branch HEAD points at (even if unborn); ``None`` when detached."""
-    head = repo.repo.references.get("HEAD")
+    try:
+        head = repo.repo.references.get("HEAD")
+    except pygit2.GitError:  # a corrupted HEAD file: no branch to call current
+        return None
     if head is None or head.type != pygit2.enums.ReferenceType.SYMBOLIC:
         return None
     target = head.target
