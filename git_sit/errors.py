@@ -17,6 +17,10 @@ class NotARepository(SitError):
     """No git repository, or no SIT repository in it."""
 
 
+class NoSitRepository(NotARepository):
+    """No SIT repository where one is looked for, and 'git sit init' would make one."""
+
+
 class UnknownRevision(SitError):
     """A revision that does not resolve to a commit or tree."""
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from git_sit import warm
 from git_sit.config import parse_config
-from git_sit.errors import NotARepository, SitError
+from git_sit.errors import NoSitRepository, NotARepository, SitError
 from git_sit.jsreduce import LazyReducers, select_reducers
 from git_sit.layout import Layout
 from git_sit.modules import Module, Site, find_modules, parse_gitmodules, reducer_roots
@@ -68,13 +68,13 @@ def find_sit(view: View, top: Node, parts: list[str], where: str) -> tuple[str, 
             passed = passed or (path, node)
             continue
         if view.lookup(node, "config.json") is None:
-            raise NotARepository(f"{where}: {path} has no config.json; run 'git sit init'.")
+            raise NoSitRepository(f"{where}: {path} has no config.json; run 'git sit init'.")
         return path, node
     if passed is not None:
         path, node = passed
         what = _NOT_A_DIRECTORY.get(node.kind, "a special file, not a directory")
         raise NotARepository(f"{where}: {path} is {what}; no SIT repository (.sit) found.")
-    raise NotARepository(f"{where}: no SIT repository (.sit) found; run 'git sit init'.")
+    raise NoSitRepository(f"{where}: no SIT repository (.sit) found; run 'git sit init'.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,9 +210,7 @@ def _sparse_hint(repo: GitRepo, cwd: str) -> Iterator[None]:
     """
     try:
         yield
-    except NotARepository as exc:
-        if not str(exc).endswith("run 'git sit init'."):  # not a link or a file named .sit
-            raise
+    except NoSitRepository:  # not a link or a file named .sit
         for path in candidates(relative_parts(cwd, repo.workdir)):
             if repo.in_index(f"{path}/config.json"):
                 raise NotARepository(
