@@ -12,6 +12,7 @@ from git_sit import shim
 from git_sit.cli.base import App, cli, pass_app
 from git_sit.errors import InvalidConfig, SitError
 from git_sit.hook import judge_range, load_settings, post_receive, pre_receive, report, signature_checker
+from git_sit.inboxtypes import join
 from git_sit.storage import GitRepo
 from git_sit.storage.push import PushRepo, open_repository
 
@@ -46,10 +47,20 @@ def install(bare_repo: str, force: bool) -> None:
         click.echo(f"installed {path}")
     repo.set_config("receive.fsckObjects", "true")
     click.echo(f"set receive.fsckObjects in {repo.git_dir}")
+    push_repo = PushRepo(repo)
     try:
-        load_settings(PushRepo(repo))
+        settings = load_settings(push_repo)
     except InvalidConfig as exc:
         click.echo(f"warning: every push will be rejected until the configuration is fixed: {exc}", err=True)
+        return
+    # Records are accepted only on top of a config.json the server already has, and
+    # pushing that file is itself rejected: an inbox seeded before `git sit init` was
+    # committed refuses every record, so say so now rather than at the first push.
+    configs = [join("" if path == "." else path, "config.json") for path in settings.rules.sit_paths]
+    if not push_repo.has_any_file(configs):
+        where = " or ".join(configs)
+        click.echo(f"warning: no branch of {repo.git_dir} has {where}, so the inbox will reject "
+                   "every record: seed it from history where `git sit init` is committed.", err=True)
 
 
 def _hooks_dir(repo: GitRepo, bare_repo: str) -> str:

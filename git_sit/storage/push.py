@@ -160,6 +160,20 @@ class PushRepo:
             tips.add(str(target.id))
         return sorted(tips)
 
+    def has_any_file(self, paths: Sequence[str]) -> bool:
+        """True if some branch's tip holds one of ``paths``."""
+        for name in self.repo.references:
+            if not name.startswith("refs/heads/"):
+                continue
+            try:
+                tree = self.repo.references[name].resolve().peel(pygit2.Commit).tree
+            except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
+                continue
+            snapshot = GitSnapshot(self.repo, tree)
+            if any(snapshot.entry(path) is not None for path in paths):
+                return True
+        return False
+
     def new_commits(self, new: str, hide: list[str]) -> list[str]:
         """Commits reachable from ``new`` and from none of ``hide``, parents before children."""
         walker = self.repo.walk(_oid(new), SortMode.TOPOLOGICAL | SortMode.REVERSE)
