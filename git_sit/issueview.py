@@ -14,13 +14,14 @@ from typing import Any
 
 from git_sit import textwidth
 from git_sit.instant import show_instant, sort_key
+from git_sit.status import UNKNOWN, status_of
 
 State = dict[str, Any]
 Style = Callable[[str, str], str]
 MIN_SHORT = 8
 MIN_SUMMARY = 20
 BODY_WHITESPACE = "\n\t"  # kept in details and comments; every other control character is shown
-STATES = ("open", "closed", "all")
+STATES = ("open", "closed", UNKNOWN, "all")
 SORTS = ("updated", "created")
 
 
@@ -38,6 +39,11 @@ class Criteria:
     assignee: str | None = None
     author: str | None = None
     search: str | None = None
+
+
+def state_name(state: State) -> str:
+    """The state as shown; ``unknown`` when no record set one (none passed integrity or trust)."""
+    return status_of(state) or UNKNOWN
 
 
 def _strings(state: State, key: str) -> list[str]:
@@ -65,7 +71,7 @@ def _fold(values: Iterable[str]) -> set[str]:
 
 def matches(state: State, criteria: Criteria) -> bool:
     """True if the issue passes every criterion given."""
-    if criteria.state != "all" and state.get("state", "open") != criteria.state:
+    if criteria.state != "all" and state_name(state) != criteria.state:
         return False
     if not _fold(criteria.labels) <= _fold(_strings(state, "labels")):
         return False
@@ -121,7 +127,7 @@ def table(
     """The aligned ``list`` table: ID, state, summary, labels, updated (UTC)."""
     rows = [
         [textwidth.printable(cell) for cell in (
-            str(s.get("id", ""))[:id_length], str(s.get("state", "open")), _text(s, "summary").strip(),
+            str(s.get("id", ""))[:id_length], state_name(s), _text(s, "summary").strip(),
             _shown_list(s, "labels"), show_instant(updated(s)))]
         for s in states
     ]
@@ -152,7 +158,7 @@ def _indent(text: str, prefix: str = "    ") -> list[str]:
 
 def show(state: State, style: Style = plain) -> str:
     """The ``show`` page: summary, state, people, labels, milestone, details, comments."""
-    status = textwidth.printable(str(state.get("state", "open")))
+    status = textwidth.printable(state_name(state))
     fields = [
         ("author", _shown(state, "authors") or "unknown"),
         ("created", show_instant(state.get("timestamp"), seconds=True)),

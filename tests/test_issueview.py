@@ -35,6 +35,23 @@ def test_matches(criteria, expected):
     assert matches(ISSUE, criteria) is expected
 
 
+@pytest.mark.parametrize(("state", "shown_by"), [
+    ({"state": "open"}, {"open", "all"}),
+    ({"state": "closed"}, {"closed", "all"}),
+    ({}, {"unknown", "all"}),  # no record set a state: every record failed integrity or trust
+    ({"state": None}, {"unknown", "all"}),
+    ({"state": "wontfix"}, {"all"}),  # a repository reducer's own word
+])
+def test_the_state_criterion(state, shown_by):
+    item = {"id": "x", **state}
+    assert {s for s in ("open", "closed", "unknown", "all") if matches(item, Criteria(state=s))} == shown_by
+
+
+def test_a_state_no_record_set_is_shown_as_unknown():
+    assert table([{"id": "abcdefgh-1"}], 8) == ["abcdefgh  unknown"]
+    assert show({"id": "x"}).splitlines()[1] == "unknown · x"
+
+
 def test_items_without_the_new_keys_match_label_free_criteria():
     sit_item = {"id": "x", "state": "closed", "summary": "Old SIT issue", "authors": ""}
     assert matches(sit_item, Criteria(state="closed"))

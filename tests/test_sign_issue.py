@@ -177,3 +177,24 @@ def test_issue_list_and_show_trusted_ignore_an_untrusted_close(project: Path, ke
     assert json.loads(ok(project, "show", item, "--json"))["state"] == "closed"
     plain = ok(project, "show", item, *trusted)
     assert "Keep me open" in plain and "open" in plain
+
+
+def test_an_issue_with_no_trusted_record_is_unknown_not_open(project: Path, keys: Keys):
+    trusted_item = new_issue(project, "Signed by Alice", "--signing-key", keys.alice)
+    stranger = new_issue(project, "Signed by Mallory", "--signing-key", keys.mallory)
+    git(project, "commit", "-qm", "issues")
+    trusted = ("--trusted", str(keys.alice_asc))
+
+    def states(*args: str) -> dict[str, str | None]:
+        return {s["id"]: s.get("state") for s in json.loads(ok(project, "list", "--json", *args))}
+
+    assert states(*trusted) == {trusted_item: "open"}  # the default, open, leaves it out
+    assert states("--state", "unknown", *trusted) == {stranger: None}
+    assert states("--state", "all", *trusted) == {trusted_item: "open", stranger: None}
+    assert states("--state", "unknown") == {}
+    rows = {line.split()[0]: line.split()[1] for line in ok(project, "list", "--state", "all", *trusted).splitlines()}
+    assert rows == {trusted_item[:8]: "open", stranger[:8]: "unknown"}
+    assert ok(project, "show", stranger, *trusted).splitlines()[1].startswith("unknown · ")
+    status = sit(project, "status", stranger, *trusted)
+    assert status.code == 0, status.err
+    assert "unknown" in status.out

@@ -284,7 +284,8 @@ def _style_for_stdout() -> Callable[[str, str], str]:
 
 
 @issue.command("list")
-@click.option("--state", type=click.Choice(STATES), default="open", show_default=True, help="Which issues.")
+@click.option("--state", type=click.Choice(STATES), default="open", show_default=True,
+              help="Which issues (unknown: no record set a state).")
 @click.option("-l", "--label", "labels", multiple=True, metavar="LABEL", help="Only with LABEL (repeatable).")
 @click.option("-a", "--assignee", metavar="NAME", help="Only issues assigned to NAME.")
 @click.option("--author", metavar="TEXT", help="Only issues whose author contains TEXT.")
