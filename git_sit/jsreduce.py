@@ -6,8 +6,11 @@ root that is the issue-tracking module (recognised by content) or a submodule
 that is not available (with a warning) runs as the native port; everything else
 runs as JavaScript. ``js`` runs exactly the repository's files, as SIT would
 (no files: the state stays the initial state); ``native`` always runs the port.
-``ScriptReducers`` is the loop over records for a mix of JavaScript and native
-segments, with SIT's error entries and round trips.
+When no root runs as the port, ``auto`` adds git-sit's extensions (labels, assignees,
+milestone) after the repository's reducers, so what ``git sit issue label`` writes is
+shown; they change only items that have git-sit's own records. ``ScriptReducers`` is
+the loop over records for a mix of JavaScript and native segments, with SIT's error
+entries and round trips.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from git_sit.errors import SitError
+from git_sit.extensions import VERSION as EXTENSIONS_VERSION
 from git_sit.jsengine import Engine, Limits, Script, Source, engine_version
 from git_sit.modules import ReducerRoot
 from git_sit.options import MODES
@@ -78,6 +82,9 @@ class _Js:
 @dataclass(slots=True)
 class _Native:
     reducers: list[Reducer]
+    # SIT's port takes part in the (state, state) quirk; git-sit's extensions alone,
+    # being no part of SIT, always see the record.
+    sit: bool = True
 
 
 Segment = _Js | _Native
@@ -90,7 +97,8 @@ class ScriptReducers:
     One instance must not be used from several threads at once.
     """
 
-    def __init__(self, roots: Sequence[ReducerRoot], native: Sequence[bool], limits: Limits) -> None:
+    def __init__(self, roots: Sequence[ReducerRoot], native: Sequence[bool], limits: Limits,
+                 extensions: bool = False) -> None:
         self._segments: list[Segment] = []
         scripts: list[Script] = []
         sources: list[Source] = []
@@ -106,9 +114,11 @@ class ScriptReducers:
             scripts.extend(Script(len(sources) - 1, f"{root.label}/{n}", files[n]) for n in root.reducers)
             if len(scripts) > start:
                 self._segments.append(_Js(start, len(scripts)))
+        if extensions:
+            self._segments.append(_Native(extension_reducers(), sit=False))
         self._sources, self._scripts, self._limits = sources, scripts, limits
         self._engine: Engine | None = None
-        self.fingerprint = _fingerprint(roots, native, limits)
+        self.fingerprint = _fingerprint(roots, native, limits, extensions)
 
     def load(self) -> None:
         """Start the engine and load every reducer file (a file that does not load is an error)."""
@@ -162,7 +172,7 @@ def _native(segment: _Native, state: State, record: Record, quirk: bool
     JavaScript. (A state with a ``files`` value of its own is not emulated: it runs as usual.)
     Returns the state, an error entry or None, and whether later reducers get (state, state).
     """
-    if quirk and state.get("files") is None:
+    if quirk and segment.sit and state.get("files") is None:
         first = segment.reducers[0].path
         return state, {"file": first, "error": _NO_RECORD.format(
             "null" if "files" in state else "undefined")}, quirk
@@ -196,8 +206,12 @@ def _with_error(state: State, error: dict[str, str]) -> State:
     return result
 
 
-def _fingerprint(roots: Sequence[ReducerRoot], native: Sequence[bool], limits: Limits) -> str:
+def _fingerprint(
+    roots: Sequence[ReducerRoot], native: Sequence[bool], limits: Limits, extensions: bool,
+) -> str:
     digest = hashlib.sha256(f"{engine_version()}\0{limits.time}\0{limits.memory}\0".encode())
+    if extensions:
+        digest.update(f"git-sit-extensions@{EXTENSIONS_VERSION}\0".encode())
     for root, as_native in zip(roots, native, strict=True):
         digest.update(f"root\0{root.label}\0{as_native}\0".encode())
         if as_native:
@@ -239,7 +253,7 @@ def select_reducers(
             warn(f"{_unavailable(root)}; using the built-in issue-tracking reducers instead.")
     if native == [True]:
         return NativeReducers()
-    return ScriptReducers(roots, native, limits)
+    return ScriptReducers(roots, native, limits, extensions=not any(native))
 
 
 def _unavailable(root: ReducerRoot) -> str:

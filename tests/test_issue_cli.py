@@ -18,6 +18,7 @@ import pytest
 
 from git_sit.record import Record, link_content, split_path
 from tests.helpers import git, sit
+from tests.module_helpers import module_files, write_files
 
 AUTHOR = "Test User <user@example.com>"
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
@@ -480,3 +481,24 @@ def test_failed_branch_write_leaves_the_branch_alone(project: Path):
     assert git(project, "rev-parse", "broken").strip() == tip
     commit_files(repo, {"README": b"no issues here\n"}, ref="refs/heads/plain", parents=[])
     assert "branch plain: no SIT repository" in fails(project, "new", "-s", "x", "--on", "plain")
+
+
+def test_labels_assignees_and_milestone_show_with_a_repositorys_own_reducers(project: Path):
+    """The repository's JavaScript copy of issue-tracking knows no labels; auto adds git-sit's extensions."""
+    write_files(project, module_files(".sit/modules/tracking"))
+    item = new_issue(project, "Crash")
+    ok(project, "label", item, "+bug")
+    ok(project, "assign", item, "+alice")
+    ok(project, "milestone", item, "v1")
+    shown = json.loads(ok(project, "show", item, "--json"))
+    assert (shown["summary"], shown["labels"], shown["assignees"], shown["milestone"]) == \
+        ("Crash", ["bug"], ["alice"], "v1")
+    assert [s["id"] for s in json.loads(ok(project, "list", "--label", "bug", "--json"))] == [item]
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "issue")
+    assert json.loads(ok(project, "show", item, "--json", "--rev", "HEAD")) == shown
+    exact = sit(project, "--reducers", "js", "issue", "show", item, "--json")  # as SIT runs them
+    assert exact.code == 0, exact.err
+    as_sit = json.loads(exact.out)
+    assert as_sit["summary"] == "Crash" and not {"labels", "assignees", "milestone"} & set(as_sit)
+    assert as_sit == {k: v for k, v in shown.items() if k not in {"labels", "assignees", "milestone"}}

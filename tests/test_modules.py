@@ -167,3 +167,19 @@ def test_native_segment_of_a_mixed_set_applies_git_sit_extensions(with_submodule
     write_files(clone, {k: v for k, v in files.items() if k != ".sit/config.json"})
     state = open_store(str(clone), Options()).reduce("labelled")
     assert state["labels"] == ["bug"] and state["summary"] == "T" and "tagged" in state
+
+
+@pytest.mark.parametrize(("mode", "expected"), [
+    ("auto", {"id": "labelled", "seen": 2, "labels": ["bug"]}),
+    ("js", {"id": "labelled", "seen": 2}),  # exactly the repository's reducers, as SIT runs them
+])
+def test_extensions_follow_a_repositorys_own_reducers_in_auto(workdir: Path, mode: str, expected: dict):
+    """They see the record even when the last reducer returned undefined (no part of SIT's quirk)."""
+    labels = record_files(["LabelsChanged"], extra={"labels.json": b'{"add": ["bug"], "remove": {}}'})
+    files, _ = sit_tree_files({"labelled": [record_files(["SummaryChanged"], text="T"), labels]})
+    write_files(workdir, files)
+    write_files(workdir, {
+        ".sit/reducers/a.js": b"module.exports = function (s) { s.seen = (s.seen || 0) + 1; return s; };",
+        ".sit/reducers/b.js": b"module.exports = function (s) {};",
+    })
+    assert states(workdir, mode=mode) == [expected]
