@@ -34,6 +34,22 @@ def generations(parents: Mapping[str, Collection[str]]) -> list[list[str]]:
     return result
 
 
+def from_roots(
+    groups: Iterable[list[str]], parents: Mapping[str, Collection[str]], roots: Collection[str],
+) -> list[list[str]]:
+    """The generations kept with fixed roots (§5.1): a root, or a record with a kept parent.
+
+    A parent is always in an earlier generation, so one pass in order decides each record.
+    """
+    kept: set[str] = set()
+    result = []
+    for group in groups:
+        keep = [r for r in group if r in roots or any(p in kept for p in parents.get(r, ()))]
+        kept.update(keep)
+        result.append(keep)
+    return result
+
+
 def flatten(groups: Iterable[list[str]]) -> list[str]:
     """The processing order: generation by generation."""
     return [record for group in groups for record in group]

@@ -10,7 +10,7 @@ skipped, as SIT skips records that fail integrity.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -19,7 +19,7 @@ from git_sit.config import RepoConfig
 from git_sit.errors import InvalidRecord, MissingObject, SitError, UnknownItem
 from git_sit.layout import RECORDS_DIR, ItemDir, ItemEntries, Layout, Problem
 from git_sit.options import Warn, ignore
-from git_sit.order import flatten, generations, leaves
+from git_sit.order import flatten, from_roots, generations, leaves
 from git_sit.record import Record, encode_id, is_record_id, split_path
 from git_sit.reduce import NativeReducers, ReducerSet, State
 from git_sit.statecache import StateCache
@@ -52,9 +52,14 @@ class LoadedItem:
     def parents(self) -> dict[str, frozenset[str]]:
         return {rid: (r.prev if r else frozenset()) for rid, r in self.records.items()}
 
-    def ordered(self) -> list[Record]:
-        """Records in reduction order, without those that failed to read or verify, or were skipped."""
-        order = flatten(generations(self.parents()))
+    def ordered(self, roots: Collection[str] | None = None) -> list[Record]:
+        """Records in reduction order, without those that failed to read or verify, or were skipped.
+
+        ``roots``: only those records and the ones that follow them (fixed roots, §5.1).
+        """
+        parents = self.parents()
+        groups = generations(parents)
+        order = flatten(groups if roots is None else from_roots(groups, parents, roots))
         drop = self.bad | self.skipped
         return [r for rid in order if rid not in drop and (r := self.records[rid]) is not None]
 
@@ -214,8 +219,11 @@ class Store:
         for result in bulk.results(self, item_ids, self.jobs):
             yield result.item_id, json.loads(result.state_json)
 
-    def repository_records(self) -> tuple[list[Record], list[str]]:
-        """All records of the repository in reduction order, and the IDs that failed integrity."""
+    def repository_records(self, roots: Collection[str] | None = None) -> tuple[list[Record], list[str]]:
+        """All records of the repository in reduction order, and the IDs that failed integrity.
+
+        ``roots``: only those records and the ones that follow them (fixed roots, §5.1).
+        """
         nodes, problems = self.layout.repository_records()
         self._report(problems)
         records = {rid: self._read(rid, node, None) for rid, node in nodes.items()}
@@ -225,9 +233,9 @@ class Store:
         if self.record_filter is not None:
             keep = self.record_filter
             skip |= {rid for rid, r in records.items() if rid not in skip and r and not keep(r, None)}
-        ordered = [
-            r for rid in flatten(generations(parents)) if rid not in skip and (r := records[rid])
-        ]
+        groups = generations(parents)
+        kept = groups if roots is None else from_roots(groups, parents, roots)
+        ordered = [r for rid in flatten(kept) if rid not in skip and (r := records[rid])]
         return ordered, bad
 
     def record_path(self, record_id: str) -> str:
@@ -249,10 +257,18 @@ class Store:
                     return f"{parent}/{item_id}/{record_id}"
         raise SitError(f"record {record_id} not found.")
 
-    def reduce_repository(self) -> State:
-        """The repository container's state (every record, initial state ``{}``)."""
-        records, _ = self.repository_records()
-        return self.reducers.reduce(records, {})
+    def reduce_repository(self, initial: State | None = None, roots: Collection[str] | None = None) -> State:
+        """The repository container's state (every record, initial state ``{}``, or ``initial``)."""
+        records, _ = self.repository_records(roots)
+        return self.reducers.reduce(records, dict(initial or {}))
+
+    def reduce_from(self, item_id: str, initial: State, roots: Collection[str] | None = None) -> State:
+        """One item reduced from ``initial`` (its ``id`` set on top, §5.1), from ``roots`` if given.
+
+        Never cached: the cache knows only the usual start and every record.
+        """
+        records = self.load_item(item_id).ordered(roots)
+        return self.reducers.reduce(records, {**initial, "id": item_id})
 
     def named_expression(self, directory: str, name: str) -> str | None:
         """A named filter or query stored in the repository (``.items/filters/NAME``...)."""

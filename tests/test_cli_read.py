@@ -272,3 +272,31 @@ def test_valid_hand_made_record_reads(workdir: Path):
 
 def test_records_of_a_file_set(workdir: Path):
     assert record_files(["A"], text="t") == {".type/A": b"", "text": b"t"}
+
+
+def test_reduce_from_a_given_state_and_fixed_roots(history: Path):
+    """§5.1: ``--state`` is the initial state (the item's id on top); ``--root`` keeps roots and what follows."""
+    opened, closed = sit(history, "records", ITEM, "-q", "hash").out.split()  # strings print raw (§5.5)
+
+    def reduce(*args: str) -> Any:
+        run = sit(history, "reduce", *args)
+        assert run.code == 0, run.err
+        return json.loads(run.out)
+
+    assert reduce(ITEM, "-s", '{"id": "mine", "x": [1]}', "-q", "[id, x, state, summary]") == \
+        [ITEM, [1], "closed", "Crash"]
+    assert reduce(ITEM, "-R", closed, "-q", "{s: state, t: summary}") == {"s": "closed", "t": None}
+    assert reduce(ITEM, "-R", opened, "-q", "{s: state, t: summary}") == {"s": "closed", "t": "Crash"}
+    assert reduce(ITEM, "-R", closed, "--rev", "release-1.0", "-q", "@") == {"id": ITEM}  # no such record there
+    assert reduce(ITEM, "-R", opened, "--rev", "release-1.0", "-q", "[state]") == ["open"]
+    assert reduce("-s", '{"n": 2}', "-q", "[n, state, id]") == [2, "closed", None]  # the repository container
+    assert reduce("-R", closed, "-q", "[state, summary]") == ["closed", None]
+    plain = reduce(ITEM, "-q", "@")  # the cached path, unchanged by the runs before
+    assert plain == reduce(ITEM, "-R", opened, "-q", "@") and "x" not in plain
+
+
+@pytest.mark.parametrize(("state", "message"), [("[1]", "not a JSON object"), ("{", "not JSON"), ("", "not JSON")])
+def test_reduce_state_must_be_a_json_object(history: Path, state: str, message: str):
+    run = sit(history, "reduce", ITEM, "--state", state)
+    assert run.code == 2 and message in run.err and "Traceback" not in run.err, run.err
+    assert run.out == ""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from git_sit.order import flatten, generations, leaves
+from git_sit.order import flatten, from_roots, generations, leaves
 
 CASES = [
     ("empty", {}, []),
@@ -39,3 +39,27 @@ def test_generations(parents, expected):
 ])
 def test_leaves(parents, expected):
     assert leaves(parents) == expected
+
+
+JOIN = {"A": set(), "B": {"A"}, "C": {"A"}, "D": {"B", "C"}, "E": set(), "F": {"E", "C"}}
+
+
+@pytest.mark.parametrize(("roots", "expected"), [
+    ({"A"}, ["A", "B", "C", "D", "F"]),  # every descendant
+    ({"B"}, ["B", "D"]),  # D is kept: one kept parent is enough
+    ({"E"}, ["E", "F"]),
+    ({"C", "E"}, ["E", "C", "D", "F"]),  # not A or B: nothing above a root
+    ({"D"}, ["D"]),
+    (set(), []),
+    ({"NOT-THERE"}, []),
+])
+def test_fixed_roots_keep_the_roots_and_what_follows_them(roots, expected):
+    groups = generations(JOIN)
+    kept = from_roots(groups, JOIN, roots)
+    assert flatten(kept) == expected
+    assert [len(g) for g in kept] == [sum(r in expected for r in g) for g in groups]  # generations stay
+
+
+def test_fixed_roots_follow_only_links_to_kept_records_of_the_container():
+    parents = {"X": {"OTHER"}, "Y": {"X"}, "Z": {"OTHER"}}  # OTHER: another item's record
+    assert flatten(from_roots(generations(parents), parents, {"X", "OTHER"})) == ["X", "Y"]

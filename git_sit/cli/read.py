@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -93,25 +94,50 @@ def _print_items(states: Callable[[str | None], Iterator[Any] | None], flt: Expr
     return True
 
 
+class JsonObject(click.ParamType):
+    """A JSON object given on the command line (``reduce --state``)."""
+
+    name = "JSON-OBJECT"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, dict):
+            return value
+        try:
+            parsed = json.loads(value)
+        except ValueError as exc:
+            self.fail(f"not JSON: {exc}", param, ctx)
+        if not isinstance(parsed, dict):
+            self.fail("not a JSON object", param, ctx)
+        return parsed
+
+
 @cli.command()
 @click.argument("item", required=False)
 @query_options
+@click.option("-s", "--state", "initial", type=JsonObject(),
+              help="Start from this state (ITEM's id is set on top).")
+@click.option("-R", "--root", "roots", multiple=True, metavar="ID",
+              help="Only these records and those that follow them (repeatable).")
 @rev_option
 @trust_options
 @pass_app
 def reduce(
-    app: App, item: str | None, query: Expression | None, named_query: str | None, rev: str | None,
+    app: App, item: str | None, query: Expression | None, named_query: str | None,
+    initial: dict[str, Any] | None, roots: tuple[str, ...], rev: str | None,
     trusted: str | None, explain: bool,
 ) -> None:
     """Reduce one item (or, without ITEM, every record of the repository) and print it."""
     store = app.read_store(rev, trusted, explain)
+    fixed = frozenset(roots) if roots else None
     if item is None:
         where = (".queries", "items", "queries")
         qry = _pick(app, store, query, named_query, where)
-        state = store.reduce_repository()
+        state = store.reduce_repository(initial, fixed)
     else:
         qry = _pick(app, store, query, named_query, (".items/queries", "items", "queries"))
-        state = store.reduce(store.resolve_item(item))
+        item_id = store.resolve_item(item)
+        plain = initial is None and fixed is None
+        state = store.reduce(item_id) if plain else store.reduce_from(item_id, initial or {}, fixed)
     echo_values(select([state], None, qry or compile_expression(REDUCE_DEFAULT_QUERY)))
 
 
