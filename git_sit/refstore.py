@@ -27,8 +27,8 @@ from git_sit.errors import NotARepository, SitError
 from git_sit.locate import Options, has_sit, locate_in, store_of, work_tree_has_sit
 from git_sit.reduce import ReducerSet, State
 from git_sit.statecache import StateCache
-from git_sit.status import Change, change_of
-from git_sit.storage import GitRef, GitRepo, RefKind, bulk_mode, current_branch, list_refs
+from git_sit.status import Change, change_of, current_ref
+from git_sit.storage import GitRef, GitRepo, RefKind, bulk_mode, current_branch, detached_head, list_refs
 from git_sit.store import Store, Warn
 from git_sit.view import Node
 
@@ -71,8 +71,12 @@ class RefReader:
         """True if the work tree on disk has a SIT directory where ``cwd`` finds one."""
         return work_tree_has_sit(self.repo, self.cwd)
 
-    def current_branch(self) -> str | None:
-        return current_branch(self.repo)
+    def current_ref(self, refs: Iterable[GitRef]) -> str | None:
+        """The ref to mark current among ``refs``: HEAD's branch, or where it is detached."""
+        branch = current_branch(self.repo)
+        head = detached_head(self.repo) if branch is None else None
+        detached = (head.commit, head.checked_out) if head is not None else None
+        return current_ref(branch, detached, {ref.name: ref.target for ref in refs})
 
     def tree_store(self, top: Node, label: str) -> Store | None:
         """The store in a git tree (found from ``cwd`` as ``--rev`` finds it), ``None`` if none."""

@@ -80,7 +80,7 @@ def status(
     """
     reader = _reader(app, trusted, explain)
     ref_stores = _ref_stores(reader, patterns, remotes, tags)
-    current = reader.current_branch()
+    current = reader.current_ref(rs.ref for rs in ref_stores)
     names = labels([rs.name for rs in ref_stores])
     if items:
         found = matching_items(ref_stores, items)

@@ -4,7 +4,8 @@ Local branches, tags and remote-tracking branches are listed by full ref name.
 Annotated (and nested) tags are peeled to the commit or tree they name; a tag of
 a blob, or a ref whose object is missing, cannot hold a SIT repository and is
 skipped with a warning. Symbolic refs (``refs/remotes/origin/HEAD``) are skipped:
-their target is listed on its own. Nothing is checked out; bare repositories work
+their target is listed on its own. Where HEAD is (a branch, or detached at a commit
+checked out from some ref) decides which ref is marked current. Nothing is checked out; bare repositories work
 the same way.
 """
 
@@ -91,6 +92,45 @@ def list_refs(
         found.append(GitRef(ref.name, kind, target, node_of(tree, "")))
     order = {kind: index for index, kind in enumerate(kinds)}
     return sorted(found, key=lambda r: (order[r.kind], r.name))
+
+
+@dataclass(frozen=True, slots=True)
+class DetachedHead:
+    """A detached HEAD: its commit, and the ref named by the checkout that detached it, if any."""
+
+    commit: str
+    checked_out: str | None  # a full ref name, as 'git status' reads it from HEAD's reflog
+
+
+def detached_head(repo: GitRepo) -> DetachedHead | None:
+    """Where a detached HEAD is (``None``: HEAD is on a branch, unborn, or unreadable)."""
+    try:
+        head = repo.repo.references.get("HEAD")
+        if head is None or head.type != pygit2.enums.ReferenceType.DIRECT:
+            return None
+        commit = str(head.peel(pygit2.Commit).id)
+    except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
+        return None
+    return DetachedHead(commit, _checked_out(repo.repo, head))
+
+
+def _checked_out(repo: pygit2.Repository, head: pygit2.Reference) -> str | None:
+    """The full name of the ref the latest checkout in HEAD's reflog moved to, if it is one."""
+    try:
+        entries = head.log()  # newest first
+        message = next((e.message for e in entries if e.message.startswith(_CHECKOUT)), None)
+    except (KeyError, ValueError, pygit2.GitError):  # no reflog (core.logAllRefUpdates), or unreadable
+        return None
+    _, found, target = (message or "")[len(_CHECKOUT):].partition(" to ")
+    if not found or not target.strip():
+        return None
+    try:
+        return repo.lookup_reference_dwim(target.strip()).name
+    except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
+        return None  # a commit ID, HEAD~2, a ref deleted since
+
+
+_CHECKOUT = "checkout: moving from "
 
 
 def current_branch(repo: GitRepo) -> str | None:
