@@ -13,6 +13,7 @@ items whose keys differ.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 import os
 import tempfile
@@ -58,6 +59,11 @@ class RefReader:
     options: Options
     reducers: ReducerSet | None = None  # None: each ref's own (§5.3)
     configure: Callable[[Store], None] | None = None  # e.g. a trust filter for every store
+
+    def __post_init__(self) -> None:
+        # Every ref's (or both revisions') store says what is wrong with the whole
+        # repository (a symlinked reducer, say) again: said once is enough.
+        self.options = dataclasses.replace(self.options, warn=_once(self.options.warn))
 
     @classmethod
     def discover(cls, cwd: str, options: Options) -> RefReader:
