@@ -254,6 +254,34 @@ def test_corrupted_packed_refs_is_one_line(repo: pygit2.Repository):
                                       "corrupted packed references file.\n")
 
 
+def _corrupt(lines: list[str], how: str) -> list[str]:
+    header, refs = lines[0], lines[1:]
+    if how == "appended":
+        return [*lines, "not a ref line"]
+    if how == "inserted":  # in a file marked sorted, a lookup by name bisects into it
+        return [header, refs[0], "not a ref line", *refs[1:]]
+    return [header, *(("zz" + line[2:]) if line.endswith(" refs/heads/feat") else line for line in refs)]
+
+
+@pytest.mark.parametrize("how", ["appended", "inserted", "bad object ID"])
+def test_corrupted_packed_refs_is_one_line_for_writes_on_a_branch(repo: pygit2.Repository, how: str):
+    # --on looked the branch up by name: "no branch 'feat'", "branch 'feat' moved while the
+    # records were written" or a traceback, depending on where the bad line was.
+    workdir = sit_branches(repo, "feat", "other")
+    git(workdir, "pack-refs", "--all")
+    packed = workdir / ".git" / "packed-refs"
+    lines = packed.read_text().splitlines()
+    assert "sorted" in lines[0] and len(lines) == 4
+    packed.write_text("\n".join(_corrupt(lines, how)) + "\n")
+    before = packed.read_bytes()
+    expected = f"Error: cannot list the refs of {workdir / '.git'}: corrupted packed references file.\n"
+    for branch in ("feat", "other", "main", "nope"):
+        run = sit(workdir, "issue", "new", "-s", "On a branch", "--on", branch)
+        assert (run.code, run.out, run.err) == (1, "", expected), branch
+    assert packed.read_bytes() == before
+    assert sorted(p.name for p in (workdir / ".git" / "refs" / "heads").iterdir()) == []
+
+
 @pytest.mark.parametrize(("rev", "why"), [
     ("@{u}", "branch 'main' has no upstream; set one with 'git branch --set-upstream-to'."),
     ("main@{upstream}", "branch 'main' has no upstream; set one with 'git branch --set-upstream-to'."),

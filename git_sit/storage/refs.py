@@ -65,6 +65,18 @@ def _peel(repo: pygit2.Repository, ref: pygit2.Reference) -> tuple[str, pygit2.T
     return target, tree
 
 
+def all_references(repo: GitRepo) -> list[pygit2.Reference]:
+    """Every ref of the repository; a packed-refs file libgit2 cannot parse is one clear error.
+
+    A lookup by name may pass over the bad line (or be sent astray by it, in a file
+    marked sorted), so a writer checks here before trusting a lookup's "no such ref".
+    """
+    try:
+        return list(repo.repo.references.iterator())
+    except pygit2.GitError as exc:  # e.g. a line in packed-refs that libgit2 cannot parse
+        raise SitError(f"cannot list the refs of {repo.common_dir}: {str(exc).rstrip('.')}.") from None
+
+
 def list_refs(
     repo: GitRepo, kinds: Collection[RefKind], warn: Callable[[str], None],
     wanted: Callable[[str], bool] | None = None,
@@ -74,11 +86,7 @@ def list_refs(
     Only those refs are peeled, so only they are warned about.
     """
     found: list[GitRef] = []
-    try:
-        refs = list(repo.repo.references.iterator())
-    except pygit2.GitError as exc:  # e.g. a line in packed-refs that libgit2 cannot parse
-        raise SitError(f"cannot list the refs of {repo.common_dir}: {str(exc).rstrip('.')}.") from None
-    for ref in refs:
+    for ref in all_references(repo):
         kind = _kind_of(ref.name)
         if kind is None or kind not in kinds or ref.type != pygit2.enums.ReferenceType.DIRECT:
             continue
