@@ -103,10 +103,12 @@ class RefReader:
         for ref in refs:
             try:
                 result.append(RefStore(ref, self.tree_store(ref.root, ref.name)))
-            except SitError as exc:
+            except NotARepository as exc:  # a .sit that is no SIT repository (a link...): as good as none
                 self.options.warn(f"ref {ref.name}: {exc}")
-                # A .sit that is no SIT repository (a link, no config.json) is as good as none.
-                result.append(RefStore(ref, None, unreadable=not isinstance(exc, NotARepository)))
+                result.append(RefStore(ref, None))
+            except SitError as exc:  # e.g. a missing object: what it holds is unknown, not nothing
+                self.options.warn(f"ref {ref.name} skipped: {exc}")
+                result.append(RefStore(ref, None, unreadable=True))
         return result
 
     def rev_store(self, rev: str) -> Store | None:

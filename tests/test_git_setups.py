@@ -6,6 +6,7 @@ dispatch, so the environment git hands to the extension is the real one.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -174,7 +175,38 @@ def test_partial_clone_without_blobs_is_unreadable_not_absent(repo: pygit2.Repos
     assert status.code == 1
     assert status.err.endswith("Error: no SIT repository could be read on the one ref examined; "
                                "the warnings above say why.\n")
-    assert "warning: ref refs/heads/main: git object " in status.err
+    assert "warning: ref refs/heads/main skipped: git object " in status.err
+
+
+@pytest.mark.parametrize("damage", ["missing", "corrupt"])
+def test_a_ref_whose_sit_tree_is_unreadable_is_left_out_not_counted_empty(repo: pygit2.Repository,
+                                                                          damage: str):
+    # With a .sit in the work tree, the ref showed as 0 open, 0 closed, 0 items (a missing
+    # .sit tree even read as ".sit has no config.json"); the corrupt one was a traceback
+    # once past config.json.
+    workdir = sit_branches(repo)
+    files, _ = sit_tree_files({"b2": [record_files(["SummaryChanged"], "Elsewhere")]})
+    commit_files(repo, files, ref="refs/heads/broken", parents=[repo.head.peel(pygit2.Commit).id])
+    tree = git(workdir, "rev-parse", "broken:.sit").strip()
+    loose = workdir / ".git" / "objects" / tree[:2] / tree[2:]
+    if damage == "missing":
+        loose.unlink()
+    else:
+        loose.chmod(0o644)
+        loose.write_bytes(b"not zlib data")
+    assert (workdir / ".sit" / "config.json").is_file()
+    warning = "warning: ref refs/heads/broken skipped: cannot look up config.json: "
+    run = sit(workdir, "status", "--json")
+    assert run.code == 0 and run.err.startswith(warning) and run.err.count("\n") == 1, run.err
+    assert list(json.loads(run.out)["refs"]) == ["refs/heads/main"]
+    table = sit(workdir, "status")
+    assert (table.code, table.err) == (0, run.err)
+    assert [line.split() for line in table.out.splitlines()] == [
+        ["REF", "OPEN", "CLOSED", "ITEMS"], ["*", "main", "1", "0", "1"]]
+    alone = sit(workdir, "status", "--refs", "broken")
+    assert (alone.code, alone.out) == (1, "")
+    assert alone.err == run.err + "Error: no SIT repository could be read on the one ref examined; " \
+                                  "the warnings above say why.\n"
 
 
 def test_revision_beyond_a_shallow_clone_says_it_is_shallow(repo: pygit2.Repository, tmp_path: Path):
