@@ -34,8 +34,9 @@ from git_sit.layout import ItemDir, ItemEntries, Layout
 from git_sit.view import Kind, Node
 
 # Bumped when what a read yields changes within one version: 2, a symlinked item link warns;
-# 3, a read whose item listing warned leaves no snapshot (one could be served silently).
-KEY_FORMAT = "git-sit state key 3"
+# 3, a read whose item listing warned leaves no snapshot (one could be served silently);
+# 4, a symlinked record directory warns. Bump ``warm.MEMO_FORMAT`` with it.
+KEY_FORMAT = "git-sit state key 4"
 RACY_SECONDS = 2.0
 
 

@@ -130,7 +130,15 @@ class Layout:
         target, direct = self._resolve_link(base, node)
         if not direct:
             entries.simple = False
-        return target or self.record_node(node.name)
+        return target or self._canonical_record(node.name)
+
+    def _canonical_record(self, record_id: str) -> Node | None:
+        """``record_node``, saying why a record there is not read (a symlink is not followed)."""
+        parts = [RECORDS_DIR, *split_path(record_id).split("/")]
+        node = self.lookup_parts(parts)
+        if node is not None and node.kind not in (Kind.TREE, Kind.FILE):
+            raise InvalidRecord(_not_a_directory(parts, node))
+        return node if node is not None and node.kind is Kind.TREE else None
 
     def _resolve_link(self, base: list[str], link: Node) -> tuple[Node | None, bool]:
         """The link's target, and whether only the canonical path of its name was consulted."""
@@ -150,8 +158,11 @@ class Layout:
                 parts = found
             direct = direct and parts == canonical
             target = self.lookup_parts(parts)
-            if target is None or target.kind not in (Kind.TREE, Kind.FILE):
+            if target is None:
                 return None, direct
+            if target.kind not in (Kind.TREE, Kind.FILE):
+                # SIT would follow a symlink on disk; git holds only its target's name.
+                raise InvalidRecord(_not_a_directory(parts, target))
             if target.kind is Kind.TREE:
                 return target, direct
             base, link, direct = parts[:-1], target, False
@@ -205,8 +216,7 @@ class Layout:
             for path, node in self._walk_record_dirs(top, []):
                 if node.kind is not Kind.TREE:
                     # SIT's walk resolves a link file here (§3.1); git-sit reports it (§9.14).
-                    problems.append(Problem(node.name, None, f"records/{path} is not a directory "
-                                            f"({node.kind.value}); skipped"))
+                    problems.append(Problem(node.name, None, _not_a_directory([RECORDS_DIR, path], node)))
                 elif path == split_path(node.name):
                     found.setdefault(node.name, node)
                 else:
@@ -247,6 +257,11 @@ class Layout:
                 files[normalise_name(name)] = self.view.read(child)
             else:
                 raise InvalidRecord(not_a_file(name, child.kind))
+
+
+def _not_a_directory(parts: list[str], node: Node) -> str:
+    """Why a record where a directory should be is skipped (as ``repository_records`` says it)."""
+    return f"{'/'.join(parts)} is not a directory ({node.kind.value}); skipped"
 
 
 def canonical_link(record_id: str) -> tuple[str, list[str]]:

@@ -13,6 +13,7 @@ items whose keys differ.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 import os
 import tempfile
@@ -27,8 +28,8 @@ from git_sit.errors import NotARepository, SitError
 from git_sit.locate import Options, has_sit, locate_in, store_of, work_tree_has_sit
 from git_sit.reduce import ReducerSet, State
 from git_sit.statecache import StateCache
-from git_sit.status import Change, change_of
-from git_sit.storage import GitRef, GitRepo, RefKind, bulk_mode, current_branch, list_refs
+from git_sit.status import Change, change_of, current_ref
+from git_sit.storage import GitRef, GitRepo, RefKind, bulk_mode, current_branch, detached_head, list_refs
 from git_sit.store import Store, Warn
 from git_sit.view import Node
 
@@ -59,6 +60,11 @@ class RefReader:
     reducers: ReducerSet | None = None  # None: each ref's own (§5.3)
     configure: Callable[[Store], None] | None = None  # e.g. a trust filter for every store
 
+    def __post_init__(self) -> None:
+        # Every ref's (or both revisions') store says what is wrong with the whole
+        # repository (a symlinked reducer, say) again: said once is enough.
+        self.options = dataclasses.replace(self.options, warn=_once(self.options.warn))
+
     @classmethod
     def discover(cls, cwd: str, options: Options) -> RefReader:
         return cls(GitRepo.discover(cwd), cwd, options)
@@ -71,8 +77,12 @@ class RefReader:
         """True if the work tree on disk has a SIT directory where ``cwd`` finds one."""
         return work_tree_has_sit(self.repo, self.cwd)
 
-    def current_branch(self) -> str | None:
-        return current_branch(self.repo)
+    def current_ref(self, refs: Iterable[GitRef]) -> str | None:
+        """The ref to mark current among ``refs``: HEAD's branch, or where it is detached."""
+        branch = current_branch(self.repo)
+        head = detached_head(self.repo) if branch is None else None
+        detached = (head.commit, head.checked_out) if head is not None else None
+        return current_ref(branch, detached, {ref.name: ref.target for ref in refs})
 
     def tree_store(self, top: Node, label: str) -> Store | None:
         """The store in a git tree (found from ``cwd`` as ``--rev`` finds it), ``None`` if none."""
@@ -93,10 +103,12 @@ class RefReader:
         for ref in refs:
             try:
                 result.append(RefStore(ref, self.tree_store(ref.root, ref.name)))
-            except SitError as exc:
+            except NotARepository as exc:  # a .sit that is no SIT repository (a link...): as good as none
                 self.options.warn(f"ref {ref.name}: {exc}")
-                # A .sit that is no SIT repository (a link, no config.json) is as good as none.
-                result.append(RefStore(ref, None, unreadable=not isinstance(exc, NotARepository)))
+                result.append(RefStore(ref, None))
+            except SitError as exc:  # e.g. a missing object: what it holds is unknown, not nothing
+                self.options.warn(f"ref {ref.name} skipped: {exc}")
+                result.append(RefStore(ref, None, unreadable=True))
         return result
 
     def rev_store(self, rev: str) -> Store | None:

@@ -69,6 +69,24 @@ def labels(names: Sequence[str]) -> dict[str, str]:
     return result
 
 
+def current_ref(branch: str | None, detached: tuple[str, str | None] | None,
+                targets: Mapping[str, str]) -> str | None:
+    """The ref to mark current: HEAD's branch; or where HEAD is detached (``(commit, checked out)``).
+
+    Detached, that is the ref the checkout named (as ``git branch`` shows "HEAD detached
+    at v1.0") while HEAD is still at its commit, else the one ref at HEAD's commit. Other
+    refs at that commit are not current: a commit made now moves none of them. ``targets``:
+    ref name → the commit it points at.
+    """
+    if branch is not None or detached is None:
+        return branch
+    commit, checked_out = detached
+    if checked_out is not None and targets.get(checked_out) == commit:
+        return checked_out
+    at_head = [name for name, target in targets.items() if target == commit]
+    return at_head[0] if len(at_head) == 1 else None
+
+
 def select_refs(names: Iterable[str], patterns: Sequence[str]) -> list[str]:
     """The names matching any fnmatch pattern (full or short name); all of them without patterns."""
     if not patterns:

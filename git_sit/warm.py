@@ -29,7 +29,9 @@ from git_sit.snapshot import Snapshot, decode
 from git_sit.statecache import StateCache, cache_path
 from git_sit.storage.probe import find_sit_tree
 
-MEMO_FORMAT = "git-sit memo 2"  # 2: none where listing items or loading reducers warned
+# 2: none where listing items or loading reducers warned; 3: with state key 4 (a memo names
+# the settings of its key format, so an old one would serve the old snapshots).
+MEMO_FORMAT = "git-sit memo 3"
 CHUNK = 1024  # states fetched per cache query while streaming
 _DECODER = json.JSONDecoder()
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")

@@ -4,7 +4,7 @@
 record type and git-sit's own three, concurrent records sharing a ``.prev``, tied
 and odd-precision timestamps, labels, comments, closing and reopening, records in
 the flat and both legacy layouts, and a few damaged records: a wrong hash, a
-dangling link, non-canonical link contents, odd file names) and then runs git
+dangling link, non-canonical link contents, odd file names, symlinks) and then runs git
 operations on it: commits on ``main``, branches with records of their own, an item
 deleted on a branch, an amended commit, a merge and tags. Everything is written
 to disk and committed with real git, so each revision can also be checked out.
@@ -185,6 +185,11 @@ class History:
             with open(target_path, "wb") as handle:
                 handle.write(b"odd\n")
         self._write(f"{SIT}/items/{rng.choice(items)}/{'a' * 32}", b"lower-case name\n")
+        rid = compute_id([(".type/Commented", b""), ("text", b"behind a symlink\n")])
+        self._write(f"{SIT}/items/{rng.choice(items)}/{rid}", link_content(rid))  # a symlinked record
+        record = self.path / SIT / "records" / split_path(rid)
+        record.parent.mkdir(parents=True, exist_ok=True)
+        os.symlink("../../elsewhere", record)
 
     # -- git ---------------------------------------------------------------------
     def commit(self, message: str, amend: bool = False) -> None:

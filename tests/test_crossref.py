@@ -7,6 +7,7 @@ cold, warm and with ``--no-cache``, and must reduce each distinct item content o
 
 from __future__ import annotations
 
+import json
 from array import array
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +28,7 @@ from git_sit.refstore import RefReader, ref_states
 from git_sit.snapshot import Entry, Snapshot, bucket, changed_buckets, name_hash
 from git_sit.storage import GitRepo, RefKind
 from git_sit.view import Kind, Node
-from tests.helpers import commit_files, record_files, sit_tree_files
+from tests.helpers import commit_files, record_files, sit, sit_tree_files
 
 
 def rec(n: int, *types: str, prev: dict[str, bytes] | None = None) -> dict[str, bytes]:
@@ -285,3 +286,68 @@ def test_refs_fanned_out_to_workers_read_as_one_by_one(repo, monkeypatch, cache)
             assert rs.store.cache.has_snapshot(key), rs.name
             assert {s["id"]: s for s in rs.store.states()} == {
                 item: per_ref[rs.name] for item, per_ref in expected.items() if per_ref[rs.name] is not None}
+
+
+# --- the fan-out at its real size, through the CLI ---
+
+SYMLINK_WARNING = "warning: reducer reducers/only.js is a symlink, which git-sit does not follow; not run."
+
+
+def _large_history(repo: pygit2.Repository) -> list[str]:
+    """main with FAN_OUT_ITEMS + 50 items and a reducer that is a symlink; three branches off it.
+
+    Each branch changes one item; p2's new record does not match its ID (an item's own warning).
+    """
+    items = [f"{n:08x}-0000-4000-8000-000000000000" for n in range(crossref.FAN_OUT_ITEMS + 50)]
+    base = {item: [rec(n, "SummaryChanged")] for n, item in enumerate(items)}
+    files, _ = sit_tree_files(base)
+    index = pygit2.Index()
+    for path, data in files.items():
+        index.add(pygit2.IndexEntry(path, repo.create_blob(data), pygit2.enums.FileMode.BLOB))
+    # The reducers directory's only reducer is a symlink: a warning about the whole repository.
+    index.add(pygit2.IndexEntry(".sit/reducers/only.js", repo.create_blob(b"/nowhere/only.js"),
+                                pygit2.enums.FileMode.LINK))
+    sig = pygit2.Signature("Test Author", "author@example.com", 1767323045, 0)
+    main = repo.create_commit("refs/heads/main", sig, sig, "many", index.write_tree(repo), [])
+    for n, name in enumerate(["p1", "p2", "p3"]):
+        item = items[100 * n]
+        changed, ids = sit_tree_files({item: [*base[item], rec(60 + n, "Closed", prev=base[item][0])]})
+        if name == "p2":
+            changed = {p: (b"tampered" if p.endswith("/text") and ids[item][1] in p else d)
+                       for p, d in changed.items()}
+        commit_files(repo, changed, ref=name, parents=[main])
+    repo.set_head("refs/heads/main")
+    return items
+
+
+def test_status_fanned_out_at_full_size_warns_once_and_reads_as_one_worker(repo, monkeypatch):
+    items = _large_history(repo)
+    assert repo.workdir is not None
+    workdir = repo.workdir
+    # In this process first: the three branches really go to forked workers, in one batch.
+    fanned: list[int] = []
+
+    def spy(work, blocks, jobs, *args):
+        fanned.append(len(blocks))
+        return parallel.ordered_map(work, blocks, jobs, *args)
+
+    monkeypatch.setattr(crossref, "ordered_map", spy)
+    monkeypatch.setenv("GIT_SIT_JOBS", "2")
+    found, warnings = _read_all_refs(RefReader(GitRepo(repo), workdir, Options(cache=False)))
+    assert fanned == [3]
+    assert found[items[0]]["refs/heads/p1"]["state"] == "closed"
+    assert found[items[100]]["refs/heads/p2"]["state"] == "open"  # its Closed record is skipped
+    monkeypatch.setenv("GIT_SIT_JOBS", "1")  # one worker: never fanned out
+    fanned.clear()
+    assert _read_all_refs(RefReader(GitRepo(repo), workdir, Options(cache=False))) == (found, warnings)
+    assert fanned == []
+    # Then through the CLI: fanned out (cold, warm, without the cache) as with one worker.
+    tampered = [line for line in warnings if "does not match its ID" in line]
+    assert len(tampered) == 1
+    one = sit(workdir, "--no-cache", "status", "--json", env={"GIT_SIT_JOBS": "1"})
+    assert one.code == 0
+    assert one.err.splitlines() == [SYMLINK_WARNING, f"warning: {tampered[0]}"]
+    assert json.loads(one.out)["refs"]["refs/heads/p1"]["closed"] == 1
+    for cache in (("--no-cache",), (), ()):  # without the cache, then cold and warm
+        run = sit(workdir, *cache, "status", "--json", env={"GIT_SIT_JOBS": "2"})
+        assert (run.code, run.out, run.err) == (one.code, one.out, one.err), cache

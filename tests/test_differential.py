@@ -74,7 +74,7 @@ def test_the_generator_makes_what_it_promises(history):
     code, _, err = read(h.path, "items", "--rev", "v0", cache=False)  # before any item is deleted
     assert code == 0
     for warning in ("content does not match its ID", "is not a valid UTF-8 name",
-                    "is not a regular file (a symlink)"):
+                    "is not a regular file (a symlink)", "is not a directory (a symlink)"):
         assert warning in err
 
 
@@ -178,6 +178,27 @@ def test_warnings_about_the_repository_are_said_on_warm_reads_too(repo, workdir,
     git(workdir, "commit", "-qm", "damaged")
     for run in _warm_reads(workdir):
         assert (run.code, run.err) == (0, warning)
+
+
+@pytest.mark.parametrize("cache", [(), ("--no-cache",)], ids=["cache", "no-cache"])
+def test_a_reducer_warning_is_said_once_by_status_and_diff(repo, workdir, cache):
+    # Each ref's (or revision's) store loads the same reducers and warned again.
+    assert sit(workdir, "init").code == 0
+    assert sit(workdir, "issue", "new", "-s", "Crash").code == 0
+    (workdir / ".sit" / "reducers").mkdir()
+    (workdir / ".sit" / "reducers" / "a.js").write_text("module.exports = function (s) { return s; };\n")
+    (workdir / ".sit" / "reducers" / "b.js").symlink_to("a.js")
+    git(workdir, "add", "-A")
+    git(workdir, "commit", "-qm", "reducers")
+    git(workdir, "tag", "v1")
+    git(workdir, "branch", "side")
+    assert sit(workdir, "issue", "new", "-s", "Hang").code == 0
+    git(workdir, "commit", "-qm", "one more")
+    warning = "warning: reducer reducers/b.js is a symlink, which git-sit does not follow; not run.\n"
+    for _ in range(2):  # cold, then served by the cache
+        for args in (["diff", "v1", "main"], ["diff", "v1", "main", "--json"], ["status"], ["status", "--json"]):
+            run = sit(workdir, *cache, *args)
+            assert (run.code, run.err) == (0, warning), args
 
 
 def test_a_link_holding_a_nul_names_nothing_on_disk_as_in_git(repo, workdir):

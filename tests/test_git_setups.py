@@ -6,6 +6,7 @@ dispatch, so the environment git hands to the extension is the real one.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -174,7 +175,38 @@ def test_partial_clone_without_blobs_is_unreadable_not_absent(repo: pygit2.Repos
     assert status.code == 1
     assert status.err.endswith("Error: no SIT repository could be read on the one ref examined; "
                                "the warnings above say why.\n")
-    assert "warning: ref refs/heads/main: git object " in status.err
+    assert "warning: ref refs/heads/main skipped: git object " in status.err
+
+
+@pytest.mark.parametrize("damage", ["missing", "corrupt"])
+def test_a_ref_whose_sit_tree_is_unreadable_is_left_out_not_counted_empty(repo: pygit2.Repository,
+                                                                          damage: str):
+    # With a .sit in the work tree, the ref showed as 0 open, 0 closed, 0 items (a missing
+    # .sit tree even read as ".sit has no config.json"); the corrupt one was a traceback
+    # once past config.json.
+    workdir = sit_branches(repo)
+    files, _ = sit_tree_files({"b2": [record_files(["SummaryChanged"], "Elsewhere")]})
+    commit_files(repo, files, ref="refs/heads/broken", parents=[repo.head.peel(pygit2.Commit).id])
+    tree = git(workdir, "rev-parse", "broken:.sit").strip()
+    loose = workdir / ".git" / "objects" / tree[:2] / tree[2:]
+    if damage == "missing":
+        loose.unlink()
+    else:
+        loose.chmod(0o644)
+        loose.write_bytes(b"not zlib data")
+    assert (workdir / ".sit" / "config.json").is_file()
+    warning = "warning: ref refs/heads/broken skipped: cannot look up config.json: "
+    run = sit(workdir, "status", "--json")
+    assert run.code == 0 and run.err.startswith(warning) and run.err.count("\n") == 1, run.err
+    assert list(json.loads(run.out)["refs"]) == ["refs/heads/main"]
+    table = sit(workdir, "status")
+    assert (table.code, table.err) == (0, run.err)
+    assert [line.split() for line in table.out.splitlines()] == [
+        ["REF", "OPEN", "CLOSED", "ITEMS"], ["*", "main", "1", "0", "1"]]
+    alone = sit(workdir, "status", "--refs", "broken")
+    assert (alone.code, alone.out) == (1, "")
+    assert alone.err == run.err + "Error: no SIT repository could be read on the one ref examined; " \
+                                  "the warnings above say why.\n"
 
 
 def test_revision_beyond_a_shallow_clone_says_it_is_shallow(repo: pygit2.Repository, tmp_path: Path):
@@ -252,6 +284,34 @@ def test_corrupted_packed_refs_is_one_line(repo: pygit2.Repository):
     run = sit(workdir, "status")
     assert (run.code, run.err) == (1, f"Error: cannot list the refs of {workdir / '.git'}: "
                                       "corrupted packed references file.\n")
+
+
+def _corrupt(lines: list[str], how: str) -> list[str]:
+    header, refs = lines[0], lines[1:]
+    if how == "appended":
+        return [*lines, "not a ref line"]
+    if how == "inserted":  # in a file marked sorted, a lookup by name bisects into it
+        return [header, refs[0], "not a ref line", *refs[1:]]
+    return [header, *(("zz" + line[2:]) if line.endswith(" refs/heads/feat") else line for line in refs)]
+
+
+@pytest.mark.parametrize("how", ["appended", "inserted", "bad object ID"])
+def test_corrupted_packed_refs_is_one_line_for_writes_on_a_branch(repo: pygit2.Repository, how: str):
+    # --on looked the branch up by name: "no branch 'feat'", "branch 'feat' moved while the
+    # records were written" or a traceback, depending on where the bad line was.
+    workdir = sit_branches(repo, "feat", "other")
+    git(workdir, "pack-refs", "--all")
+    packed = workdir / ".git" / "packed-refs"
+    lines = packed.read_text().splitlines()
+    assert "sorted" in lines[0] and len(lines) == 4
+    packed.write_text("\n".join(_corrupt(lines, how)) + "\n")
+    before = packed.read_bytes()
+    expected = f"Error: cannot list the refs of {workdir / '.git'}: corrupted packed references file.\n"
+    for branch in ("feat", "other", "main", "nope"):
+        run = sit(workdir, "issue", "new", "-s", "On a branch", "--on", branch)
+        assert (run.code, run.out, run.err) == (1, "", expected), branch
+    assert packed.read_bytes() == before
+    assert sorted(p.name for p in (workdir / ".git" / "refs" / "heads").iterdir()) == []
 
 
 @pytest.mark.parametrize(("rev", "why"), [

@@ -223,6 +223,32 @@ def test_item_link_that_is_a_symlink_warns_alike(two_records: tuple[Path, list[s
         assert (run.code, run.out, run.err) == (0, ids[0] + "\n", expected_err)
 
 
+@pytest.mark.parametrize("cache", [("--no-cache",), ()], ids=["no-cache", "cache"])
+def test_record_directory_that_is_a_symlink_warns_alike(two_records: tuple[Path, list[str]],
+                                                        cache: tuple[str, ...]):
+    # The record was left out without a word (``integrity`` alone said so).
+    workdir, ids = two_records
+    directory = record_dir(workdir, ids[1])
+    moved = workdir.parent / "elsewhere"
+    directory.rename(moved)
+    directory.symlink_to(moved)
+    git(workdir, "add", "-A")
+    git(workdir, "commit", "-qm", "symlinked record")
+    assert git(workdir, "ls-tree", "HEAD", f".sit/records/{split_path(ids[1])}").startswith("120000 ")
+    reason = f"records/{split_path(ids[1])} is not a directory (a symlink); skipped"
+    expected_err = f"warning: record {ids[1]} of item {ITEM}: {reason}\n"
+    for where in WHERE:
+        for _ in range(2):  # the second run may be served from the cache: still warned
+            for args, out in ((["reduce", ITEM, "-q", "state"], "open\n"), (["items", "-q", "state"], "open\n"),
+                              (["records", ITEM], ids[0] + "\n")):
+                run = sit(workdir, *cache, *args, *where)
+                assert (run.code, run.out, run.err) == (0, out, expected_err), (args, where)
+        run = sit(workdir, *cache, "integrity", *where)  # item by item, then the whole records/
+        assert run.err == expected_err + f"warning: record {ids[1]}: {reason}\n"
+    run = sit(workdir, *cache, "status")
+    assert (run.code, run.err) == (0, expected_err)
+
+
 # F-cos-2 --------------------------------------------------------------------------------
 
 

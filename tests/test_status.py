@@ -12,6 +12,7 @@ from git_sit.status import (
     change_of,
     changed_fields,
     classify,
+    current_ref,
     diff_json,
     differing,
     group_by_status,
@@ -168,6 +169,24 @@ def test_brief_keeps_what_status_shows(state):
 ])
 def test_group_by_status(per_ref, expected):
     assert group_by_status(per_ref) == expected
+
+
+_AT = {MAIN: "c2", REL: "c1", TAG: "c1"}
+
+
+@pytest.mark.parametrize(("branch", "detached", "expected"), [
+    (MAIN, None, MAIN),  # on a branch: that one, wherever the others are
+    ("refs/heads/unborn", None, "refs/heads/unborn"),
+    (None, None, None),  # no readable HEAD
+    (None, ("c1", TAG), TAG),  # checked out at the tag: not the branch at the same commit
+    (None, ("c1", REL), REL),
+    (None, ("c2", None), MAIN),  # no ref named (a commit ID): the one ref at that commit
+    (None, ("c1", None), None),  # ... or none where several are
+    (None, ("c2", TAG), MAIN),  # moved away from the tag it was checked out at
+    (None, ("c9", TAG), None),
+])
+def test_current_ref(branch, detached, expected):
+    assert current_ref(branch, detached, _AT) == expected
 
 
 def test_pick_summary_prefers_the_current_branch():

@@ -121,9 +121,31 @@ def test_status_overview_table(history):
 def test_status_current_branch_follows_head(history, repo):
     repo.set_head("refs/heads/release-1.0")
     assert _json(sit(history, "status", "--json"))["refs"]["refs/heads/release-1.0"]["current"]
-    repo.set_head(repo.revparse_single("main").id)  # detached: no branch is current
+    repo.set_head(repo.revparse_single("main").id)  # detached where main and v1.1 are: neither
     refs = _json(sit(history, "status", "--json"))["refs"]
     assert not any(ref["current"] for ref in refs.values())
+
+
+def _current(workdir: Path) -> list[str]:
+    refs = _json(sit(workdir, "status", "--json"))["refs"]
+    marked = [line.split()[1] for line in sit(workdir, "status").out.splitlines() if line.startswith("*")]
+    return [name for name, ref in refs.items() if ref["current"]] + marked
+
+
+@pytest.mark.parametrize(("checkout", "current"), [
+    # release-1.0 is at v1.0's commit too, but HEAD is detached at the tag (as git says).
+    ("v1.0", ["refs/tags/v1.0", "v1.0"]),
+    ("refs/tags/v1.0", ["refs/tags/v1.0", "v1.0"]),
+    ("release-1.0", ["refs/heads/release-1.0", "release-1.0"]),
+    ("hotfix~0", ["refs/heads/hotfix", "hotfix"]),  # no ref named: the only ref at that commit
+    ("v1.0^{commit}", []),  # no ref named, and two at that commit: neither
+])
+def test_status_marks_the_ref_a_detached_head_was_checked_out_at(history, checkout, current):
+    git(history, "checkout", "-q", "-f", "--detach", checkout)
+    assert "HEAD detached at" in git(history, "status")
+    assert _current(history) == current
+    git(history, "commit", "-q", "--allow-empty", "-m", "moved on")  # detached from it now
+    assert _current(history) == []
 
 
 @pytest.mark.parametrize(("args", "refs"), [
@@ -223,8 +245,8 @@ def test_status_warns_about_a_broken_sit_config_and_goes_on(history, repo):
     commit_files(repo, {".sit/config.json": b"{"}, ref="refs/heads/broken")
     run = sit(history, "status", X, "--json", "--no-tags")
     assert run.code == 0
-    assert json.loads(run.out)[X]["refs/heads/broken"] is None
-    assert run.err.startswith("warning: ref refs/heads/broken: refs/heads/broken:.sit/config.json")
+    assert "refs/heads/broken" not in json.loads(run.out)[X]  # unreadable, not absent
+    assert run.err.startswith("warning: ref refs/heads/broken skipped: refs/heads/broken:.sit/config.json")
 
 
 @pytest.mark.parametrize(("args", "code", "message"), [

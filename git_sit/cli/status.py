@@ -46,14 +46,16 @@ def _ref_stores(
         why = f" (branch {unborn!r} has no commit yet)" if unborn is not None else ""
         raise SitError(f"no branch or tag to examine{why}; check --refs, --remotes and --tags.")
     ref_stores = reader.ref_stores(refs)
-    if all(rs.store is None for rs in ref_stores) and not reader.work_tree_has_sit():
-        # Zero counts everywhere would read as "no issues"; a ref from before
-        # 'git sit init' (or uncommitted records) is fine as long as one has them.
-        if any(rs.unreadable for rs in ref_stores):  # e.g. a partial clone without the blobs
+    # An unreadable ref is left out (warned about): zero counts would read as "no issues".
+    readable = [rs for rs in ref_stores if not rs.unreadable]
+    if all(rs.store is None for rs in readable) and not (readable and reader.work_tree_has_sit()):
+        # Likewise zero counts everywhere; a ref from before 'git sit init' (or
+        # uncommitted records) is fine as long as the work tree has them.
+        if len(readable) < len(ref_stores):  # e.g. a partial clone without the blobs
             raise SitError(f"no SIT repository could be read on {_examined(len(ref_stores))}; "
                            "the warnings above say why.")
         raise SitError(f"no SIT repository (.sit) found on {_examined(len(ref_stores))}.")
-    return ref_stores
+    return readable
 
 
 def _examined(count: int) -> str:
@@ -80,7 +82,7 @@ def status(
     """
     reader = _reader(app, trusted, explain)
     ref_stores = _ref_stores(reader, patterns, remotes, tags)
-    current = reader.current_branch()
+    current = reader.current_ref(rs.ref for rs in ref_stores)
     names = labels([rs.name for rs in ref_stores])
     if items:
         found = matching_items(ref_stores, items)

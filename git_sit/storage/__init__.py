@@ -19,19 +19,20 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from git_sit.storage.branch import BranchMoved, BranchWriter
     from git_sit.storage.gitview import GitView, bulk_mode
-    from git_sit.storage.refs import GitRef, RefKind, current_branch, list_refs
+    from git_sit.storage.refs import DetachedHead, GitRef, RefKind, current_branch, detached_head, list_refs
     from git_sit.storage.repo import GitRepo
     from git_sit.storage.submodule import GitSubmodules
 
 _MODULE_OF = {
     "BranchMoved": "branch", "BranchWriter": "branch", "GitView": "gitview", "bulk_mode": "gitview",
     "GitRef": "refs", "RefKind": "refs", "current_branch": "refs", "list_refs": "refs",
+    "DetachedHead": "refs", "detached_head": "refs",
     "GitRepo": "repo", "GitSubmodules": "submodule",
 }
 
 __all__ = [
-    "BranchMoved", "BranchWriter", "GitRef", "GitRepo", "GitSubmodules", "GitView", "RefKind",
-    "bulk_mode", "current_branch", "list_refs",
+    "BranchMoved", "BranchWriter", "DetachedHead", "GitRef", "GitRepo", "GitSubmodules", "GitView",
+    "RefKind", "bulk_mode", "current_branch", "detached_head", "list_refs",
 ]
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import pygit2
 
 from git_sit.errors import SitError, WriteError
+from git_sit.storage.refs import all_references
 from git_sit.storage.repo import GitRepo
 
 HEADS = "refs/heads/"
@@ -43,10 +44,13 @@ class BranchWriter:
         self.name = branch_ref_name(branch)
         self.branch = self.name[len(HEADS):]
         repo = git.repo
+        all_references(git)  # a corrupted packed-refs: said as such, not as "no branch" or "moved"
         try:
             self._ref = repo.references[self.name]
         except KeyError:
             raise SitError(f"no branch {self.branch!r} in this repository.") from None
+        except pygit2.GitError as exc:  # e.g. a loose ref file that holds no object ID
+            raise SitError(f"cannot read branch {self.branch!r}: {str(exc).rstrip('.')}.") from None
         if self._ref.type != pygit2.enums.ReferenceType.DIRECT:
             raise SitError(f"branch {self.branch!r} is a symbolic reference; name its target.")
         self.tip = str(self._ref.target)

@@ -29,6 +29,13 @@ def _missing(obj: pygit2.Object) -> MissingObject:
     return MissingObject(f"git object {obj.id} is missing (partial or damaged clone?)")
 
 
+def _unreadable(key: str | None, exc: Exception) -> MissingObject:
+    if isinstance(exc, KeyError):  # NotFoundError too
+        return MissingObject(f"git object {key} is missing (partial or damaged clone?)")
+    return MissingObject(f"git object {key} cannot be read: {str(exc).removeprefix(f'{key}: ')} "
+                         "(damaged clone?)")
+
+
 EMPTY_BLOB = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"  # git hash-object /dev/null
 _EMPTY_OID = pygit2.hash(b"")
 _TREE = int(pygit2.enums.ObjectType.TREE)
@@ -88,12 +95,12 @@ class GitView:
     def children(self, node: Node) -> list[Node]:
         if node.kind is not Kind.TREE:
             return []
-        tree = self._transient(node.handle) if node.handle is not None else self._tree(node)
         try:
+            tree = self._transient(node.handle) if node.handle is not None else self._tree(node)
             hold = self._repo is None or len(tree) <= WIDE  # without a repository, nothing to look up by key
             return [node_of(entry, hold=hold) for entry in tree]
-        except (KeyError, pygit2.GitError):
-            raise _missing(tree) from None
+        except (KeyError, pygit2.GitError) as exc:  # missing, or corrupt ("failed to inflate")
+            raise _unreadable(node.key, exc) from None
 
     def _object(self, node: Node) -> pygit2.Object:
         """The node's pygit2 object: its handle, or looked up by key (entries of wide trees)."""
@@ -129,10 +136,11 @@ class GitView:
         tree = self._tree(node)
         try:
             entry = _walk(tree, path)
-        except KeyError:
+        except pygit2.GitError as exc:  # also NotFoundError (a KeyError): a tree on the way is missing
+            reason = exc.args[0] if exc.args else exc
+            raise MissingObject(f"cannot look up {path}: {reason} (partial or damaged clone?)") from None
+        except KeyError:  # no such entry
             return None
-        except pygit2.GitError as exc:
-            raise MissingObject(f"cannot look up {path}: {exc} (partial or damaged clone?)") from None
         return node_of(entry) if entry is not None else None
 
     def differing_entries(self, old: Node | None, new: Node | None

@@ -4,7 +4,8 @@ Local branches, tags and remote-tracking branches are listed by full ref name.
 Annotated (and nested) tags are peeled to the commit or tree they name; a tag of
 a blob, or a ref whose object is missing, cannot hold a SIT repository and is
 skipped with a warning. Symbolic refs (``refs/remotes/origin/HEAD``) are skipped:
-their target is listed on its own. Nothing is checked out; bare repositories work
+their target is listed on its own. Where HEAD is (a branch, or detached at a commit
+checked out from some ref) decides which ref is marked current. Nothing is checked out; bare repositories work
 the same way.
 """
 
@@ -64,6 +65,18 @@ def _peel(repo: pygit2.Repository, ref: pygit2.Reference) -> tuple[str, pygit2.T
     return target, tree
 
 
+def all_references(repo: GitRepo) -> list[pygit2.Reference]:
+    """Every ref of the repository; a packed-refs file libgit2 cannot parse is one clear error.
+
+    A lookup by name may pass over the bad line (or be sent astray by it, in a file
+    marked sorted), so a writer checks here before trusting a lookup's "no such ref".
+    """
+    try:
+        return list(repo.repo.references.iterator())
+    except pygit2.GitError as exc:  # e.g. a line in packed-refs that libgit2 cannot parse
+        raise SitError(f"cannot list the refs of {repo.common_dir}: {str(exc).rstrip('.')}.") from None
+
+
 def list_refs(
     repo: GitRepo, kinds: Collection[RefKind], warn: Callable[[str], None],
     wanted: Callable[[str], bool] | None = None,
@@ -73,11 +86,7 @@ def list_refs(
     Only those refs are peeled, so only they are warned about.
     """
     found: list[GitRef] = []
-    try:
-        refs = list(repo.repo.references.iterator())
-    except pygit2.GitError as exc:  # e.g. a line in packed-refs that libgit2 cannot parse
-        raise SitError(f"cannot list the refs of {repo.common_dir}: {str(exc).rstrip('.')}.") from None
-    for ref in refs:
+    for ref in all_references(repo):
         kind = _kind_of(ref.name)
         if kind is None or kind not in kinds or ref.type != pygit2.enums.ReferenceType.DIRECT:
             continue
@@ -91,6 +100,45 @@ def list_refs(
         found.append(GitRef(ref.name, kind, target, node_of(tree, "")))
     order = {kind: index for index, kind in enumerate(kinds)}
     return sorted(found, key=lambda r: (order[r.kind], r.name))
+
+
+@dataclass(frozen=True, slots=True)
+class DetachedHead:
+    """A detached HEAD: its commit, and the ref named by the checkout that detached it, if any."""
+
+    commit: str
+    checked_out: str | None  # a full ref name, as 'git status' reads it from HEAD's reflog
+
+
+def detached_head(repo: GitRepo) -> DetachedHead | None:
+    """Where a detached HEAD is (``None``: HEAD is on a branch, unborn, or unreadable)."""
+    try:
+        head = repo.repo.references.get("HEAD")
+        if head is None or head.type != pygit2.enums.ReferenceType.DIRECT:
+            return None
+        commit = str(head.peel(pygit2.Commit).id)
+    except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
+        return None
+    return DetachedHead(commit, _checked_out(repo.repo, head))
+
+
+def _checked_out(repo: pygit2.Repository, head: pygit2.Reference) -> str | None:
+    """The full name of the ref the latest checkout in HEAD's reflog moved to, if it is one."""
+    try:
+        entries = head.log()  # newest first
+        message = next((e.message for e in entries if e.message.startswith(_CHECKOUT)), None)
+    except (KeyError, ValueError, pygit2.GitError):  # no reflog (core.logAllRefUpdates), or unreadable
+        return None
+    _, found, target = (message or "")[len(_CHECKOUT):].partition(" to ")
+    if not found or not target.strip():
+        return None
+    try:
+        return repo.lookup_reference_dwim(target.strip()).name
+    except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
+        return None  # a commit ID, HEAD~2, a ref deleted since
+
+
+_CHECKOUT = "checkout: moving from "
 
 
 def current_branch(repo: GitRepo) -> str | None:
