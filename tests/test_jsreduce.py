@@ -162,7 +162,8 @@ def test_state_is_json_round_tripped_after_each_record():
 @pytest.mark.parametrize(("source", "message"), [
     ("module.exports = 'hello';", "module.exports should export a function"),
     ("exports.x = function () {};", "ReferenceError: exports is not defined"),
-    ("module.exports = function () {}; // no newline", "SyntaxError"),
+    ("module.exports = function () {", "SyntaxError"),
+    ("module.exports = function () {}; }", "SyntaxError"),  # cannot close the wrapper early
     ("throw new Error('at load');", "Error: at load"),
 ])
 def test_load_errors_abort(source, message):
