@@ -33,6 +33,7 @@ from git_sit.reduce import (
     ReducerSet,
     State,
     extension_reducers,
+    invalid_return,
     issue_tracking_reducers,
 )
 
@@ -188,8 +189,9 @@ def _native(segment: _Native, state: State, record: Record, quirk: bool
             quirk = True
             continue
         if not isinstance(result, dict):
-            message = "TypeError: invalid return value, expected an object"
-            return state, {"file": reducer.path, "error": message}, quirk
+            # The port's reducers never do this; kept so a bug in one is SIT's error entry
+            # rather than a traceback later on.
+            return state, {"file": reducer.path, "error": invalid_return(result)}, quirk
         state = result
     return state, None, quirk
 

@@ -86,10 +86,14 @@ def _apply_record(before: State, record: Record, reducers: Sequence[Reducer]) ->
         if result is None:
             continue
         if not isinstance(result, dict):
-            message = f"TypeError: invalid return value {result!r}, expected an object"
-            return _with_error(before, reducer.path, message)
+            return _with_error(before, reducer.path, invalid_return(result))
         current = result
     return _round_trip(current)
+
+
+def invalid_return(result: Any) -> str:
+    """SIT's error for a reducer result that is not an object (§5.4), the value as JS shows it."""
+    return f"TypeError: invalid return value {js_string(result)}, expected an object"
 
 
 def _with_error(state: State, path: str, message: str) -> State:

@@ -236,10 +236,12 @@
 
     // Wrap as SIT does: the source is the body of `function (module) { ... }`
     // with no `exports` variable; the outer function only supplies this root's require.
+    // The source starts on the wrapper's first line, so its line numbers are unchanged;
+    // the closing part goes on a line of its own so a final `//` comment cannot swallow it.
     function load(root, file, source) {
         var wrapper, module = {exports: {}}, fn;
         try {
-            wrapper = globalEval('(function (require) { return function (module) { ' + source + ' }; })');
+            wrapper = globalEval('(function (require) { return function (module) { ' + source + '\n}; })');
         } catch (e) {
             return stringify(bare('error', describe(e)));
         }

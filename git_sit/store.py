@@ -82,6 +82,9 @@ class Store:
     # None, or a None answer, where something outside the SIT tree decides the settings.
     memo: Callable[[bool], bytes | None] | None = None
     _listing_warned: bool = False
+    # Records that could not be read (warned about and skipped), for callers that must
+    # not pass over them silently, such as verify.
+    unreadable: set[str] = field(default_factory=set)
 
     def reopened(self) -> Store:
         """This store as if just opened: nothing listed or held yet.
@@ -90,7 +93,7 @@ class Store:
         only one revision's git objects in memory.
         """
         return replace(self, layout=Layout(self.layout.view, self.layout.root), _items=None,
-                       _listing_warned=False)
+                       _listing_warned=False, unreadable=set())
 
     def items(self) -> dict[str, list[ItemDir]]:
         """Item ID → directories, in ascending ID order."""
@@ -172,6 +175,7 @@ class Store:
             return self.layout.read_record(record_id, node)
         except (InvalidRecord, MissingObject) as exc:
             self.warn(str(Problem(record_id, item_id, f"{exc}; skipped")))
+            self.unreadable.add(record_id)
             return None
 
     def _report(self, problems: list[Problem]) -> None:

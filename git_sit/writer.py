@@ -67,8 +67,8 @@ def validate_name(name: str) -> None:
 def create_item(sit_dir: str, item_id: str | None = None) -> str:
     """Create ``items/<ID>/`` (a new UUID v4 by default); refuse an existing ID."""
     item_id = str(uuid.uuid4()) if item_id is None else item_id
-    if "/" in item_id or "\\" in item_id or item_id in ("", ".", "..") or item_id.startswith(".") or (
-            not item_id.isprintable()):
+    # Any single directory name, as SIT allows (SIT-FORMAT §1.4), dot-names included.
+    if "/" in item_id or "\\" in item_id or item_id in ("", ".", "..") or not item_id.isprintable():
         raise WriteError(f"invalid item ID {item_id!r}: it must be one directory name, printable.")
     path = os.path.join(sit_dir, "items", item_id)
     if os.path.lexists(path) or os.path.lexists(os.path.join(sit_dir, "issues", item_id)):

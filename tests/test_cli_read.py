@@ -160,7 +160,6 @@ BAD_INPUT = [
     (["items", "-q", "[["], 2, "invalid JMESPath"),
     (["items", "-f", "id"], 1, "not true or false"),
     (["items", "-f", "id == 'x'", "-F", "open"], 2, "not both"),
-    (["items", "-F", "nothing"], 2, "no filter named 'nothing'"),
     (["reduce", ITEM, "-q", "abs(id)"], 1, "failed"),
 ]
 

@@ -55,6 +55,18 @@ def test_item_prints_a_uuid_and_refuses_duplicates(sitrepo: Path):
     assert bad.code == 1 and "invalid item ID" in bad.err
 
 
+def test_an_item_id_starting_with_a_dot_is_accepted_and_read_back(sitrepo: Path):
+    # SIT allows any single directory name (SIT-FORMAT §1.4), dot-names included.
+    assert sit(sitrepo, "item", "--id", ".hidden").out == ".hidden\n"
+    (sitrepo / "text").write_text("Hidden\n")
+    assert sit(sitrepo, "record", "-t", "SummaryChanged", ".hidden", "text").code == 0
+    git(sitrepo, "commit", "-q", "-m", "a dot-named item")
+    for rev in ([], ["--rev", "HEAD"]):
+        assert sit(sitrepo, "items", *rev, "-q", "join(' ', [id, summary])").out == ".hidden Hidden\n"
+        assert sit(sitrepo, "reduce", *rev, ".hidden", "-q", "summary").out == "Hidden\n"
+        assert len(sit(sitrepo, "records", *rev, ".hidden").out.split()) == 1
+
+
 def test_record_writes_sit_layout_and_stages(sitrepo: Path):
     item = new_item(sitrepo)
     (sitrepo / "text").write_text("Title\n")

@@ -9,10 +9,10 @@ import pytest
 
 from git_sit.errors import SitError
 from git_sit.jsengine import Limits
-from git_sit.jsreduce import ScriptReducers
+from git_sit.jsreduce import ScriptReducers, _Native, _native
 from git_sit.modules import ReducerRoot
 from git_sit.record import Record
-from git_sit.reduce import text_decode
+from git_sit.reduce import Reducer, reduce_records, text_decode
 
 FAST = Limits(time=0.3, memory=32 * 1024 * 1024)
 
@@ -147,6 +147,19 @@ def test_bad_return_values(value, shown):
     assert set(state) == {"id", "errors"}
 
 
+@pytest.mark.parametrize(("value", "shown"), [
+    (1, "1"), (1.0, "1"), ("text", "text"), ([1, 2], "1,2"), (True, "true"), ([None, "a"], ",a"),
+])
+def test_bad_return_values_of_native_reducers_show_the_value_as_javascript_does(value, shown):
+    # The native port's reducers never return such values; a bug in one must still give
+    # the same entry as the JavaScript paths (test_bad_return_values), value included.
+    bad = Reducer("reducers/bad.js", lambda this, state, record: value)
+    message = f"TypeError: invalid return value {shown}, expected an object"
+    _, error, _ = _native(_Native([bad]), {"id": "i"}, rec("R1"), False)
+    assert error == {"file": "reducers/bad.js", "error": message}
+    assert reduce_records([rec("R1")], [bad], {"id": "i"})["errors"] == [error]
+
+
 def test_state_is_json_round_tripped_after_each_record():
     files = {"r.js": """module.exports = function (state, record) {
         this.seen = this.seen || [];
@@ -162,7 +175,8 @@ def test_state_is_json_round_tripped_after_each_record():
 @pytest.mark.parametrize(("source", "message"), [
     ("module.exports = 'hello';", "module.exports should export a function"),
     ("exports.x = function () {};", "ReferenceError: exports is not defined"),
-    ("module.exports = function () {}; // no newline", "SyntaxError"),
+    ("module.exports = function () {", "SyntaxError"),
+    ("module.exports = function () {}; }", "SyntaxError"),  # cannot close the wrapper early
     ("throw new Error('at load');", "Error: at load"),
 ])
 def test_load_errors_abort(source, message):

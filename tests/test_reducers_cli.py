@@ -104,6 +104,25 @@ def test_a_reducer_that_cannot_load_stops_the_command(workdir: Path):
     assert bad_limit.code == 1 and "GIT_SIT_JS_TIME_LIMIT must be a positive number" in bad_limit.err
 
 
+def test_sources_ending_in_a_line_comment_without_newline_load_with_their_line_numbers(workdir: Path):
+    # Each file ends in a `//` comment and no newline: wrapped as `{ src }`, the closing
+    # brace would land inside the comment. Lines are 1-based from the file's own first line.
+    files, _ = sit_tree_files({"item": chain(text("t"))})
+    write_files(workdir, files)
+    write_files(workdir, {
+        ".sit/reducers/tail.js": (b"var lib = require('./lib/tail.js');\n"
+                                  b"module.exports = function (state) {\n"
+                                  b"    state.line = /:(\\d+):\\d+\\)/.exec(new Error().stack)[1];\n"
+                                  b"    state.lib = lib.line;\n"
+                                  b"    return state;\n"
+                                  b"};\n// the end"),
+        ".sit/reducers/lib/tail.js": b"\nexports.line = /:(\\d+):\\d+/.exec(new Error().stack)[1];\n// the end",
+    })
+    ran = sit(workdir, "reduce", "item")
+    assert (ran.code, ran.err) == (0, "")
+    assert parse_blocks(ran.out) == [{"id": "item", "line": "3", "lib": "2"}]
+
+
 def test_a_reducer_that_changes_the_id_shows_in_the_default_query_from_the_cache(workdir: Path):
     files, _ = sit_tree_files({f"item-{n}": chain(text(f"t{n}")) for n in range(3)})
     write_files(workdir, files)

@@ -277,3 +277,26 @@ def test_explain_words_each_reason_as_a_sentence(workdir: Path, keys: Keys, repo
     assert (run.code, sorted(statuses)) == (1, sorted(
         ["expired-key", "expired-signature", "revoked-key", "good", "bad"]))
     assert json.loads(sit(workdir, "reduce", ITEM, "--rev", "HEAD", "-q", "length(comments)").out) == 5
+
+
+def test_verify_fails_on_records_it_cannot_read(workdir: Path):
+    """A record whose blob is missing (at --rev) or that git-sit cannot read (on disk) is not verified."""
+    assert sit(workdir, "init").code == 0
+    assert sit(workdir, "item", "--id", ITEM).code == 0
+    lost, odd, fine = (_record(workdir, text) for text in ("Lost\n", "Odd\n", "Fine\n"))
+    git(workdir, "commit", "-q", "-m", "records")
+    blob = git(workdir, "rev-parse", f"HEAD:.sit/records/{split_path(lost)}/text").strip()
+    (workdir / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    at_rev = sit(workdir, "verify", "--rev", "HEAD")
+    assert at_rev.code == 1
+    assert at_rev.out.splitlines() == [f"{odd} unsigned", f"{fine} unsigned"]  # reduction order
+    assert at_rev.err.splitlines() == [
+        f"warning: record {lost}: git object {blob} is missing (partial or damaged clone?); skipped",
+        f"Error: 1 record could not be read, so not verified: {lost}.",
+    ]
+    (_record_dir(workdir, odd) / "link").symlink_to("text")  # git-sit reads no symlinks in records
+    on_disk = sit(workdir, "verify", ITEM)
+    assert on_disk.code == 1
+    assert on_disk.out.splitlines() == [f"{ITEM} {lost} unsigned", f"{ITEM} {fine} unsigned"]
+    assert on_disk.err.splitlines()[-1] == f"Error: 1 record could not be read, so not verified: {odd}."
+    assert len(on_disk.err.splitlines()) == 2 and odd in on_disk.err.splitlines()[0]

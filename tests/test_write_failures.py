@@ -14,6 +14,7 @@ from pathlib import Path
 import pygit2
 import pytest
 
+from git_sit.config import DEFAULT_CONFIG_BYTES
 from git_sit.record import split_path
 from git_sit.storage.repo import command_line_config
 from tests.helpers import Run, git, read_only, sit
@@ -285,3 +286,27 @@ def test_init_where_sit_is_not_a_directory_says_so(workdir: Path, tmp_path: Path
     make(workdir / ".sit", other)
     one_line_error(sit(workdir, "init"), f"{workdir / '.sit'} is {what}; remove it first.")
     assert git(workdir, "ls-files", "--stage") == ""
+
+
+@pytest.mark.parametrize(("files", "held"), [
+    (["reducers/a.js"], "reducers"),
+    (["items/x/ABC", "records/AB/ABC/text", "notes"], "items, notes, records"),
+    (["a/1", "b/2", "c/3", "d/4", "e/5"], "a, b, c and 2 more"),
+], ids=["reducers", "items-and-records", "many"])
+def test_init_refuses_a_sit_directory_with_files_but_no_config(workdir: Path, files: list[str], held: str):
+    for name in files:
+        (workdir / ".sit" / name).parent.mkdir(parents=True, exist_ok=True)
+        (workdir / ".sit" / name).write_text("x\n")
+    (workdir / ".sit" / "empty" / "dir").mkdir(parents=True)  # holds no file: not named
+    before = files_below(workdir / ".sit")
+    one_line_error(sit(workdir, "init"), f"{workdir / '.sit'} already holds {held} but no config.json; "
+                                         "restore its config.json, or move the directory aside "
+                                         "and run 'git sit init' again.")
+    assert files_below(workdir / ".sit") == before
+    assert git(workdir, "ls-files", "--stage") == ""
+
+
+def test_init_takes_a_sit_directory_that_holds_only_empty_directories(workdir: Path):
+    (workdir / ".sit" / "records" / "AB").mkdir(parents=True)
+    assert sit(workdir, "init").code == 0
+    assert (workdir / ".sit" / "config.json").read_bytes() == DEFAULT_CONFIG_BYTES

@@ -35,7 +35,10 @@ _SINGULAR = {"queries": "query", "filters": "filter"}
 def _pick(
     app: App, store: Store, given: Expression | None, name: str | None, where: tuple[str, str, str],
 ) -> Expression | None:
-    """The expression from ``-f``/``-q``, or the named one from ``-F``/``-Q`` (repository first)."""
+    """The expression from ``-f``/``-q``, or the named one from ``-F``/``-Q`` (repository first).
+
+    None: the command's default (also for a name found nowhere, with a warning).
+    """
     directory, kind, role = where
     singular = _SINGULAR[role]
     if given is not None and name is not None:
@@ -46,7 +49,11 @@ def _pick(
     if text is None:
         text = userconfig.named(app.user_config(), kind, role, name)
     if text is None:
-        raise click.BadParameter(f"no {singular} named {name!r} in {directory}/ or the user config.")
+        # SIT falls back to the default silently (SIT-FORMAT §6); a typo in the name
+        # would then go unnoticed, so say so.
+        fallback = "nothing is filtered out" if role == "filters" else "the default query is used"
+        app.warn(f"no {singular} named {name!r} in {directory}/ or the user config; {fallback}, as in SIT")
+        return None
     return compile_expression(text)
 
 

@@ -14,6 +14,7 @@ import click
 
 from git_sit import gpg
 from git_sit.cli.base import App, KeyringPath, cli, echo_values, pass_app, rev_option
+from git_sit.errors import SitError
 from git_sit.record import Record
 from git_sit.signature import (
     BAD,
@@ -135,7 +136,8 @@ def verify(app: App, items: tuple[str, ...], as_json: bool, trusted: str | None,
     """List each record's signature: unsigned, good (variant, key, signer) or bad (exit 1).
 
     A record whose content does not match its ID is listed as tampered (exit 1), or
-    with -i checked as it is.
+    with -i checked as it is. A record that cannot be read is named in a warning and
+    in the closing error (exit 1): it was not verified.
     """
     store = app.store(rev)
     store.integrity = False  # list records that fail it, rather than skip them with a warning
@@ -157,5 +159,10 @@ def verify(app: App, items: tuple[str, ...], as_json: bool, trusted: str | None,
                               "verification": verification_json(v)}])
             else:
                 click.echo(" ".join(x for x in (item_id, record.id, describe(v)) if x))
+    if store.unreadable:
+        # Each was named with its reason in a warning; unchecked is not verified.
+        unread = sorted(store.unreadable)
+        raise SitError(f"{len(unread)} record{'s' if len(unread) > 1 else ''} could not be read, "
+                       f"so not verified: {', '.join(unread)}.")
     if any_bad:
         raise SystemExit(1)

@@ -49,6 +49,13 @@ def init(app: App) -> None:
         sparse = f"git sparse-checkout add {os.path.dirname(tracked)}"
         raise SitError(f"{tracked} is in the git index but not in the work tree; restore it with "
                        f"'git checkout -- {tracked}' (or '{sparse}').")
+    held = _held(sit_dir)
+    if held:
+        # SIT leaves such a directory alone, and discovery then stops at it (SIT-FORMAT
+        # §1.2, §1.3): writing a default config.json would turn somebody's files into
+        # a repository with settings (e.g. the hash) that may not be theirs.
+        raise SitError(f"{sit_dir} already holds {held} but no config.json; restore its config.json, "
+                       f"or move the directory aside and run 'git sit init' again.")
     existed = os.path.isdir(sit_dir)
     try:
         os.makedirs(os.path.join(sit_dir, "records"), exist_ok=True)
@@ -65,6 +72,32 @@ def init(app: App) -> None:
         _undo_init(sit_dir, config_path, existed)
         raise
     click.echo(f"Repository {sit_dir} initialized")
+
+
+def _held(sit_dir: str) -> str:
+    """The entries of ``sit_dir`` with a file somewhere below, named for a message ("" if none).
+
+    Empty directories do not count: git does not track them, and init makes ``records/``.
+    """
+    try:
+        names = sorted(os.listdir(sit_dir))
+    except (FileNotFoundError, NotADirectoryError):
+        return ""
+    except OSError as exc:
+        raise SitError(f"cannot list {sit_dir}: {exc.strerror}.") from None
+    held = [name for name in names if _has_a_file(os.path.join(sit_dir, name))]
+    shown = ", ".join(held[:3]) + (f" and {len(held) - 3} more" if len(held) > 3 else "")
+    return shown
+
+
+def _has_a_file(path: str) -> bool:
+    if os.path.islink(path) or not os.path.isdir(path):
+        return True
+    return any(files for _, _, files in os.walk(path, onerror=_raise))
+
+
+def _raise(exc: OSError) -> None:
+    raise SitError(f"cannot list {exc.filename}: {exc.strerror}.")
 
 
 def _undo_init(sit_dir: str, config_path: str, existed: bool) -> None:
