@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from git_sit.cachekey import quick_key, settings_key, snapshot_key, snapshot_settings, state_key
 from git_sit.errors import SitError
 from git_sit.layout import ItemEntries
+from git_sit.options import jobs_from_env
 from git_sit.parallel import ordered_map
 from git_sit.reduce import State
 from git_sit.snapshot import (
@@ -73,9 +74,9 @@ class ItemResult:
 
 def default_jobs() -> int:
     """Worker processes for bulk reads: the usable cores, unless ``GIT_SIT_JOBS`` says otherwise."""
-    text = os.environ.get("GIT_SIT_JOBS", "")
-    if text.isdigit():
-        return int(text)
+    jobs = jobs_from_env(os.environ)
+    if jobs is not None:
+        return jobs
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux

@@ -8,15 +8,27 @@ importing the storage layer.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from git_sit.errors import SitError
 from git_sit.jsengine import Limits
 
 SIT_DIR = ".sit"
 MODES = ("auto", "js", "native")  # which reducers run: SIT's JavaScript, the built-in port, or auto
 
 Warn = Callable[[str], None]
+JOBS_ENV = "GIT_SIT_JOBS"
+
+
+def jobs_from_env(environ: Mapping[str, str]) -> int | None:
+    """Worker processes asked for in ``GIT_SIT_JOBS`` (``None``: unset or empty, so one per core)."""
+    text = environ.get(JOBS_ENV, "").strip()
+    if not text:
+        return None
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise SitError(f"{JOBS_ENV} must be a whole number of worker processes, 1 or more, not {text!r}.")
+    return int(text)
 
 
 def ignore(message: str) -> None:

@@ -299,3 +299,19 @@ def test_reduce_state_must_be_a_json_object(history: Path, state: str, message: 
     run = sit(history, "reduce", ITEM, "--state", state)
     assert run.code == 2 and message in run.err and "Traceback" not in run.err, run.err
     assert run.out == ""
+
+
+@pytest.mark.parametrize("jobs", ["two", "0", "-1", "1.5", "²"])
+def test_a_bad_git_sit_jobs_is_one_line_cold_and_warm(history: Path, jobs: str):
+    assert sit(history, "items").code == 0  # the cache is warm: the read would not fork at all
+    for args in (["items"], ["--no-cache", "items"], ["status"]):
+        run = sit(history, *args, env={"GIT_SIT_JOBS": jobs})
+        assert run.code == 1 and run.out == "", (args, run.out, run.err)
+        assert run.err == f"Error: GIT_SIT_JOBS must be a whole number of worker processes, 1 or more, " \
+                          f"not {jobs!r}.\n"
+
+
+@pytest.mark.parametrize("jobs", ["", " ", "1", "3"])
+def test_a_good_or_empty_git_sit_jobs_reads_as_usual(history: Path, jobs: str):
+    run = sit(history, "items", "-q", "state", env={"GIT_SIT_JOBS": jobs})
+    assert (run.code, run.out, run.err) == (0, "closed\n", "")

@@ -22,7 +22,7 @@ import click
 from git_sit import __version__, userconfig
 from git_sit.errors import SitError
 from git_sit.jsengine import Limits
-from git_sit.options import MODES, Options
+from git_sit.options import MODES, Options, jobs_from_env
 from git_sit.query import Expression, compile_expression, render
 
 if TYPE_CHECKING:
@@ -134,6 +134,7 @@ class App:
 
     def options(self, rev: str | None = None) -> Options:
         """How stores are opened for this command (revision, integrity, reducers, limits)."""
+        jobs_from_env(os.environ)  # said at once, even when a read is served from the cache
         return Options(rev, self.integrity, self.warn, self.reducers, Limits.from_env(os.environ),
                        cache=self.use_cache)
 
