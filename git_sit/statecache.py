@@ -130,7 +130,7 @@ class StateCache:
         try:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
-            # git-sit exits without closing (cli.base._leave), so the log outlives the process:
+            # git-sit exits without closing (cli.process._leave), so the log outlives the process:
             # trim it after checkpoints rather than keep the size of the largest batch.
             conn.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")
             conn.execute("PRAGMA mmap_size=1073741824")  # read pages without a syscall each

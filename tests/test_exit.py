@@ -150,7 +150,7 @@ def test_a_closed_standard_stream_is_not_a_crash(populated, redirect, status):
 
 
 def test_closed_standard_descriptors_get_dev_null_which_children_inherit(tmp_path):
-    code = ("import os, subprocess\nfrom git_sit.cli.base import _open_standard_fds\n"
+    code = ("import os, subprocess\nfrom git_sit.cli.process import _open_standard_fds\n"
             "_open_standard_fds()\n"
             "print(os.path.samestat(os.fstat(2), os.stat(os.devnull)), os.get_inheritable(2), flush=True)\n"
             "subprocess.run(['sh', '-c', 'echo child >&2 && echo ok'])\n")

@@ -30,7 +30,7 @@ MARK = "\npygit2 imported: "
 RUN = f"""
 import atexit, sys
 atexit.register(lambda: sys.stderr.write({MARK!r} + str("pygit2" in sys.modules) + "\\n"))
-from git_sit.cli.base import main
+from git_sit.cli.process import main
 sys.argv[0] = "git-sit"
 main()
 """
