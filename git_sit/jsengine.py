@@ -18,6 +18,7 @@ items were reduced before it in the process, and the cache never changes a resul
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -98,13 +99,18 @@ class Script:
 
 
 def engine_version() -> str:
-    """The engine and binding version, part of every JavaScript reducer set's fingerprint."""
+    """The engine, binding and host script, part of every JavaScript reducer set's fingerprint.
+
+    The host script (``sandbox.js``) is what reducers see as SIT's runtime, so a change to
+    it may change states even where git-sit's version number stays the same (a checkout).
+    """
     from importlib import metadata  # slow to import; only JavaScript reducer sets need it
 
     try:
-        return "quickjs-ng " + metadata.version("quickjs-ng")
+        engine = "quickjs-ng " + metadata.version("quickjs-ng")
     except metadata.PackageNotFoundError:
-        return "quickjs"
+        engine = "quickjs"
+    return f"{engine} sandbox {hashlib.sha256(_sandbox().encode()).hexdigest()[:16]}"
 
 
 def _quickjs() -> Any:

@@ -257,3 +257,16 @@ def test_required_modules_are_cached_by_id_across_roots_as_in_duktape():
     local = {"a.js": use.replace("ROOT", "'local'"), "lib/name.js": "module.exports = 'local lib';"}
     module = {"b.js": use.replace("ROOT", "'module'"), "lib/name.js": "module.exports = 'module lib';"}
     assert reducers(local, module).reduce([rec("R")], {}) == {"local": "local lib", "module": "local lib"}
+
+
+def test_the_fingerprint_follows_the_host_script(monkeypatch: pytest.MonkeyPatch):
+    # sandbox.js is SIT's runtime as reducers see it: a checkout that changes it must not
+    # reuse states cached under the old one, though git-sit's version is the same.
+    from git_sit import jsengine
+
+    source = {"r.js": "module.exports = function (state) { return state; };"}
+    before = reducers(source).fingerprint
+    assert reducers(source).fingerprint == before
+    original = jsengine._sandbox()
+    monkeypatch.setattr(jsengine, "_sandbox", lambda: original + "\n// changed\n")
+    assert reducers(source).fingerprint != before
