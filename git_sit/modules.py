@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -220,3 +221,40 @@ def _collect(view: View, node: Node, prefix: str, files: dict[str, bytes], links
             links.append(prefix + child.name)
         elif child.kind is Kind.TREE and depth < 32:
             _collect(view, child, f"{prefix}{child.name}/", files, links, depth + 1)
+
+
+def named_roots(targets: Sequence[str], cwd: str, sit_reducers: Callable[[str], Node | None],
+                sit_view: View) -> list[ReducerRoot]:
+    """The reducer roots of ``sit reduce -r X...`` (§5.3), which replace the repository's list.
+
+    Each ``X`` is, as SIT tries them: a file on disk (alone: ``require`` finds nothing
+    beside it); a directory ``.sit/reducers/X`` (``sit_reducers`` looks it up, in the
+    revision read); or a directory on disk, every ``*.js`` in it run in name order.
+    """
+    disk = DiskView()
+    roots = []
+    for target in targets:
+        path = os.path.realpath(os.path.join(cwd, target))
+        node = disk.node(path)
+        if node is not None and node.kind is Kind.FILE:
+            # Just the file: its directory may be a whole project, not a reducer root.
+            label = os.path.dirname(target) or "."
+            roots.append(ReducerRoot(label, {node.name: disk.read(node)}, (node.name,)))
+            continue
+        inside = sit_reducers(target) if target not in ("", ".", "..") else None
+        if inside is not None and inside.kind is Kind.TREE:
+            roots.append(_named_root(sit_view, inside, f"{REDUCERS_DIR}/{target}"))
+        elif node is not None and node.kind is Kind.TREE:
+            roots.append(_named_root(disk, node, target))
+        else:
+            raise SitError(f"reducer {target!r} not found: it is neither a file, nor a directory "
+                           f"{REDUCERS_DIR}/{target} of the repository, nor a directory.")
+    return roots
+
+
+def _named_root(view: View, directory: Node, label: str) -> ReducerRoot:
+    files: dict[str, bytes] = {}
+    links: list[str] = []
+    _collect(view, directory, "", files, links, 0)
+    reducers = tuple(sorted((name for name in files if _is_reducer(name)), key=name_key))
+    return ReducerRoot(label, files, reducers, None, tuple(sorted(links, key=name_key)))

@@ -22,8 +22,10 @@ from git_sit.query import (
 from git_sit.record import Record, record_json
 
 if TYPE_CHECKING:
+    from git_sit.reduce import ReducerSet
     from git_sit.signature import Verify
     from git_sit.store import Store
+    from git_sit.view import Node
 
 # The signing and storage modules (pygit2) are imported by the commands that use
 # them: a warm 'items --rev' is served from the cache without them.
@@ -125,16 +127,24 @@ class JsonObject(click.ParamType):
               help="Start from this state (ITEM's id is set on top).")
 @click.option("-R", "--root", "roots", multiple=True, metavar="ID",
               help="Only these records and those that follow them (repeatable).")
+@click.option("-r", "--reducer", "reducer_paths", multiple=True, metavar="PATH",
+              help="Run these JavaScript reducers instead of the repository's: a file, a "
+                   "directory .sit/reducers/PATH, or a directory (repeatable).")
 @rev_option
 @trust_options
 @pass_app
 def reduce(
     app: App, item: str | None, query: Expression | None, named_query: str | None,
-    initial: dict[str, Any] | None, roots: tuple[str, ...], rev: str | None,
-    trusted: str | None, explain: bool,
+    initial: dict[str, Any] | None, roots: tuple[str, ...], reducer_paths: tuple[str, ...],
+    rev: str | None, trusted: str | None, explain: bool,
 ) -> None:
     """Reduce one item (or, without ITEM, every record of the repository) and print it."""
+    if reducer_paths and app.reducers == "native":
+        raise click.UsageError("--reducer runs JavaScript reducers; it cannot be used "
+                               "with --reducers native.")
     store = app.read_store(rev, trusted, explain)
+    if reducer_paths:
+        store.reducers = _named_reducers(app, store, reducer_paths)
     fixed = frozenset(roots) if roots else None
     if item is None:
         where = (".queries", "items", "queries")
@@ -143,9 +153,21 @@ def reduce(
     else:
         qry = _pick(app, store, query, named_query, (".items/queries", "items", "queries"))
         item_id = store.resolve_item(item)
-        plain = initial is None and fixed is None
+        plain = initial is None and fixed is None and not reducer_paths
         state = store.reduce(item_id) if plain else store.reduce_from(item_id, initial or {}, fixed)
     echo_values(select([state], None, qry or compile_expression(REDUCE_DEFAULT_QUERY)))
+
+
+def _named_reducers(app: App, store: Store, paths: tuple[str, ...]) -> ReducerSet:
+    """``reduce -r``'s reducers, in place of the repository's (no built-in set, as in SIT)."""
+    from git_sit.jsreduce import ScriptReducers
+    from git_sit.modules import REDUCERS_DIR, named_roots
+
+    def in_sit(name: str) -> Node | None:
+        return store.layout.lookup_parts([REDUCERS_DIR, *name.split("/")])
+
+    roots = named_roots(paths, app.cwd, in_sit, store.layout.view)
+    return ScriptReducers(roots, [False] * len(roots), app.options().limits)
 
 
 @cli.command()
