@@ -17,6 +17,7 @@ import subprocess
 import sys
 import sysconfig
 import tarfile
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -91,6 +92,8 @@ def test_installed_wheel_works_outside_the_source_tree(dist, tmp_path):
         tar.extractall(tmp_path / "unpacked", filter="tar")
     tree = tmp_path / "unpacked" / sdist.name.removesuffix(".tar.gz")
     (wheel,) = dist.glob("*.whl")  # built from the sdist, as `pip install .` in the unpacked sdist would
+    with zipfile.ZipFile(wheel) as archive:  # the sdist's tests/ and scripts/ stay out of site-packages
+        assert {name.split("/")[0] for name in archive.namelist()} == {"git_sit", f"git_sit-{VERSION}.dist-info"}
     venv = tmp_path / "venv"
     python = _fresh_venv(venv)
     run = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q",
