@@ -271,9 +271,13 @@ class StateCache:
         if conn is None:
             return None
         try:
-            row = conn.execute("SELECT key, value FROM snapshots WHERE settings=? AND base IS NULL "
+            # The key first: sorting rows that carry the value copies every candidate's
+            # megabytes into SQLite's sorter (14 ms at 10k items, against 1 ms this way).
+            row = conn.execute("SELECT key FROM snapshots WHERE settings=? AND base IS NULL "
                                "ORDER BY used DESC LIMIT 1", (settings,)).fetchone()
-            return (row[0], unpack(row[0], row[1])) if row is not None else None
+            if row is not None:
+                row = conn.execute("SELECT key, value FROM snapshots WHERE key=?", (row[0],)).fetchone()
+            return (row[0], unpack(row[0], row[1])) if row is not None else None  # None: just pruned
         except (sqlite3.Error, Damaged) as exc:
             self._failed(exc)
             return None

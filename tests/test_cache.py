@@ -359,3 +359,17 @@ def test_status_and_items_share_their_snapshots(branches):
     before = sit(branches, "--no-cache", "status", "--refs", "main", "--no-tags").out
     assert sit(branches, "status", "--refs", "main", "--no-tags").out == before
     assert _has_items_snapshot(branches, "main")
+
+
+def test_latest_full_snapshot_is_the_most_recently_used_complete_one(tmp_path: Path):
+    cache = StateCache(str(tmp_path / "db.sqlite"), pytest.fail)
+    assert cache.latest_full(b"s1") is None
+    cache.put_snapshot(b"old", b"s1", b"old payload", None)
+    cache.put_snapshot(b"other", b"s2", b"other settings", None)
+    cache.put_snapshot(b"new", b"s1", b"new payload", None)
+    cache.put_snapshot(b"delta", b"s1", b"a delta", b"new")  # not complete: never the base
+    assert cache.latest_full(b"s1") == (b"new", b"new payload")
+    assert cache.snapshot(b"old") == (b"old payload", None)  # reading it makes it the most recent
+    assert cache.latest_full(b"s1") == (b"old", b"old payload")
+    assert cache.latest_full(b"s2") == (b"other", b"other settings")
+    assert cache.latest_full(b"s3") is None
