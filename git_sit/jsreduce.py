@@ -234,12 +234,7 @@ def select_reducers(
     if mode not in MODES:
         raise SitError(f"unknown reducer mode {mode!r}; use one of {', '.join(MODES)}.")
     if mode != "native":
-        for root in roots:
-            if root.linked:
-                warn(f"reducers directory {root.label} is a symlink, which git-sit does not follow; "
-                     "its reducers are not run.")
-            for name in root.linked_reducers:
-                warn(f"reducer {root.label}/{name} is a symlink, which git-sit does not follow; not run.")
+        warn_unfollowed(roots, warn)
     roots = [root for root in roots if root.reducers or root.unavailable]  # empty directories define none
     if mode == "native" or (mode == "auto" and not roots):
         return NativeReducers()
@@ -256,6 +251,16 @@ def select_reducers(
     if native == [True]:
         return NativeReducers()
     return ScriptReducers(roots, native, limits, extensions=not any(native))
+
+
+def warn_unfollowed(roots: Sequence[ReducerRoot], warn: Warn) -> None:
+    """Say which reducers are not run because they are symlinks (SIT would follow them)."""
+    for root in roots:
+        if root.linked:
+            warn(f"reducers directory {root.label} is a symlink, which git-sit does not follow; "
+                 "its reducers are not run.")
+        for name in root.linked_reducers:
+            warn(f"reducer {root.label}/{name} is a symlink, which git-sit does not follow; not run.")
 
 
 def _unavailable(root: ReducerRoot) -> str:

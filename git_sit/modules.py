@@ -235,7 +235,7 @@ def named_roots(targets: Sequence[str], cwd: str, sit_reducers: Callable[[str], 
     roots = []
     for target in targets:
         path = os.path.realpath(os.path.join(cwd, target))
-        node = disk.node(path)
+        node = disk.node(path) if target else None
         if node is not None and node.kind is Kind.FILE:
             # Just the file: its directory may be a whole project, not a reducer root.
             label = os.path.dirname(target) or "."

@@ -85,7 +85,19 @@ def test_an_empty_directory_leaves_the_initial_state(tracked: Path):
     assert reduce_json(tracked, ITEM, "-r", "empty") == {"id": ITEM}
 
 
+def test_a_symlinked_reducer_is_not_run_and_said(tracked: Path):
+    (tracked / "linked").mkdir()
+    (tracked / "linked" / "one.js").symlink_to("../one.js")
+    run = sit(tracked, "reduce", ITEM, "-r", "linked")
+    assert run.code == 0 and json.loads(run.out) == {"id": ITEM}
+    assert run.err == ("warning: reducer linked/one.js is a symlink, which git-sit does not follow; "
+                       "not run.\n")
+
+
 @pytest.mark.parametrize(("args", "code", "message"), [
+    (["reduce", ITEM, "-r", ""], 1,
+     "Error: reducer '' not found: it is neither a file, nor a directory "
+     "reducers/ of the repository, nor a directory.\n"),
     (["reduce", ITEM, "-r", "missing"], 1,
      "Error: reducer 'missing' not found: it is neither a file, nor a directory "
      "reducers/missing of the repository, nor a directory.\n"),

@@ -160,13 +160,14 @@ def reduce(
 
 def _named_reducers(app: App, store: Store, paths: tuple[str, ...]) -> ReducerSet:
     """``reduce -r``'s reducers, in place of the repository's (no built-in set, as in SIT)."""
-    from git_sit.jsreduce import ScriptReducers
+    from git_sit.jsreduce import ScriptReducers, warn_unfollowed
     from git_sit.modules import REDUCERS_DIR, named_roots
 
     def in_sit(name: str) -> Node | None:
         return store.layout.lookup_parts([REDUCERS_DIR, *name.split("/")])
 
     roots = named_roots(paths, app.cwd, in_sit, store.layout.view)
+    warn_unfollowed(roots, app.warn)
     return ScriptReducers(roots, [False] * len(roots), app.options().limits)
 
 
