@@ -29,10 +29,6 @@ DAMAGED = "(partial or damaged clone?)"
 Hint = Callable[[], str]
 
 
-def _damaged() -> str:
-    return DAMAGED
-
-
 def partial_clone_hint(repo: pygit2.Repository | None) -> str:
     """What to say after "git object X is missing": how to fetch it, in a partial clone.
 
@@ -60,7 +56,7 @@ def _promisor_remote(repo: pygit2.Repository) -> str | None:
     return None
 
 
-def _missing(obj: pygit2.Object, hint: Hint = _damaged) -> MissingObject:
+def _missing(obj: pygit2.Object, hint: Hint) -> MissingObject:
     return MissingObject(f"git object {obj.id} is missing {hint()}")
 
 
