@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -51,6 +52,14 @@ _OUTCOMES = {"GOODSIG": GOOD, "BADSIG": BAD, "EXPSIG": EXPIRED_SIGNATURE,
 
 class GpgError(SitError):
     """gpg is missing, broken, or refused to sign."""
+
+
+class NoSecretKey(GpgError):
+    """gpg has no secret key to sign with: not the one named, or no default one."""
+
+
+# gpg's "invalid signer" status, reason 9: "No secret key" (doc/DETAILS in GnuPG).
+_NO_SECRET_KEY = re.compile(r"^\[GNUPG:\] INV_SGNR 9\b", re.MULTILINE)
 
 
 def parse_status(status: str, output: str = "") -> Check | None:
@@ -123,7 +132,8 @@ class Gpg:
         result = self._run(args, message)
         stderr = result.stderr.decode("utf-8", errors="replace")
         if result.returncode or f"{STATUS_PREFIX}SIG_CREATED " not in stderr:
-            raise GpgError(f"gpg failed to sign the record: {_last_line(stderr)}")
+            error = NoSecretKey if _NO_SECRET_KEY.search(stderr) else GpgError
+            raise error(f"gpg failed to sign the record: {_last_line(stderr)}")
         return result.stdout
 
     def verify(self, message: bytes, signature: bytes) -> Check:

@@ -90,7 +90,7 @@ def check_ref(update: RefUpdate, patterns: Sequence[str]) -> list[Violation]:
         what = "tags are" if update.ref.startswith("refs/tags/") else "this ref is"
         return [Violation("", f"{what} not accepted; only {', '.join(patterns)} may be pushed")]
     if update.is_delete:
-        return [Violation("", "deleting a ref is not accepted")]
+        return [Violation("", "deleting a ref is not accepted; ask the inbox's operator to delete it")]
     return []
 
 
@@ -145,7 +145,7 @@ class Inbox:
         kind = self.repo.kind(update.new)
         if kind != "commit":
             return [Violation("", f"the pushed object is {'missing' if kind is None else 'a ' + kind}, "
-                                  "not a commit")]
+                                  "not a commit; push a branch of commits")]
         if not update.is_create and not self.repo.is_ancestor(update.old, update.new):
             return [Violation("", "not a fast-forward (force push); it could drop records, "
                                   "so merge the server's branch and push again")]
@@ -173,7 +173,8 @@ class Inbox:
         limit = self.settings.rules.max_records
         if len(self.records) > limit and not self.over_limit and commits:
             self.over_limit = True
-            reason = f"the push adds {len(self.records)} new records, more than the limit of {limit}"
+            reason = (f"the push adds {len(self.records)} new records, more than the limit of {limit}; "
+                      "push them in smaller batches")
             findings.append(Finding(ref, self.repo.short(commits[-1]), Violation("", reason)))
         return findings
 
@@ -188,7 +189,8 @@ class Inbox:
     def _judge_commit(self, commit: str, parents: list[str]) -> Verdict:
         """Accept a commit if one parent makes every difference an allowed addition (rule 3)."""
         if not parents:
-            return Verdict((Violation("", "root commit; new commits must build on the server's history"),),
+            return Verdict((Violation("", "root commit; new commits must build on the server's history: "
+                                          "rebase onto the server's branch"),),
                            frozenset())
         best: Verdict | None = None
         snapshot = self.repo.snapshot(commit)

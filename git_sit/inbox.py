@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from git_sit.config import RepoConfig, parse_config
 from git_sit.errors import InvalidConfig
+from git_sit.inboxconfig import KEYS
 from git_sit.inboxtypes import (
     EMPTY_DIRECTORY,
     EMPTY_TREES,
@@ -31,6 +32,7 @@ from git_sit.inboxtypes import (
     MODE_SUBMODULE,
     MODE_SYMLINK,
     MODE_TREE,
+    UUID_PATTERN,
     Budget,
     Change,
     Entry,
@@ -56,6 +58,11 @@ __all__ = [
 _MODE_NAMES = {MODE_EXECUTABLE: "an executable file", MODE_SYMLINK: "a symlink",
                MODE_SUBMODULE: "a submodule", MODE_TREE: "a directory"}
 _DEFAULT_RULES = Rules()
+# What to do, after what is wrong: the pusher reads these as "remote:" lines of git push.
+_RESTORE = "restore it as the server's branch has it"
+_ONLY_RECORDS = "this inbox takes only new records: push other changes elsewhere"
+_USE_GIT_SIT = "let git-sit write records (git sit record, git sit issue), which places and names them"
+_KEY_BLOB, _KEY_RECORD = KEYS["maxblobsize"], KEYS["maxrecordsize"]
 
 
 @dataclass(slots=True)
@@ -94,7 +101,8 @@ class _Judge:
         config = self.configs[repo]
         if config is None:
             where = join(repo, "config.json")
-            self.flag(path, f"no valid SIT repository here in the parent commit ({where})")
+            self.flag(path, f"no valid SIT repository here in the parent commit ({where}); records go only "
+                            "where the server has one: ask the inbox's operator to commit it")
         return config
 
     def _load_config(self, repo: str) -> RepoConfig | None:
@@ -118,19 +126,19 @@ class _Judge:
         path, old, new = change.path, change.old, change.new
         if old is not None:
             if new is None:
-                self.flag(path, "deleted; existing files may not be removed")
+                self.flag(path, f"deleted; existing files may not be removed: {_RESTORE}")
             elif old.oid == new.oid:
                 self.flag(path, f"mode changed from {old.mode:o} to {new.mode:o}; "
-                                "existing files may not change")
+                                f"existing files may not change: {_RESTORE}")
             else:
-                self.flag(path, "modified; existing files may not change")
+                self.flag(path, f"modified; existing files may not change: {_RESTORE}")
             return
         if new is None:
             return
         located = repo_of(path, self.rules.sit_paths)
         if located is None:
             paths = ", ".join(self.rules.sit_paths)
-            self.flag(path, f"outside the SIT repositories ({paths})")
+            self.flag(path, f"outside the SIT repositories ({paths}); {_ONLY_RECORDS}")
             return
         repo, rel = located
         if new.mode in (MODE_FILE, MODE_EXECUTABLE):
@@ -140,13 +148,14 @@ class _Judge:
         elif rel[0] == "items":
             self._item_entry(repo, rel, path, new)
         else:
-            self.flag(path, f"outside {join(repo, 'records')} and {join(repo, 'items')}")
+            self.flag(path, f"outside {join(repo, 'records')} and {join(repo, 'items')}; {_ONLY_RECORDS}")
 
     def _check_size(self, path: str, entry: Entry) -> None:
         size = self.commit.size(entry)
         if size > self.rules.max_blob:
             self.oversize.add(path)
-            self.flag(path, f"blob of {size} bytes is larger than the limit of {self.rules.max_blob} bytes")
+            self.flag(path, f"blob of {size} bytes is larger than the limit of {self.rules.max_blob} bytes; "
+                            f"make it smaller, or ask the inbox's operator to raise {_KEY_BLOB}")
 
     def _record_file(self, repo: str, rel: list[str], path: str, entry: Entry) -> None:
         config = self.config(repo, path)
@@ -154,7 +163,8 @@ class _Judge:
             return
         depth = (id_length(config) + 1) // 2
         if len(rel) <= depth + 1:
-            self.flag(path, f"not inside a record directory {join(repo, 'records')}/<split ID>/<ID>/")
+            self.flag(path, f"not inside a record directory {join(repo, 'records')}/<split ID>/<ID>/; "
+                            f"{_USE_GIT_SIT}")
             return
         record_id = rel[depth]
         record_path = join(repo, *rel[: depth + 1])
@@ -167,7 +177,7 @@ class _Judge:
 
     def _item_entry(self, repo: str, rel: list[str], path: str, entry: Entry) -> None:
         if len(rel) < 3:
-            self.flag(path, f"not a record link {join(repo, 'items')}/<ITEM>/<ID>")
+            self.flag(path, f"not a record link {join(repo, 'items')}/<ITEM>/<ID>; {_USE_GIT_SIT}")
             return
         config = self.config(repo, path)
         if config is None:
@@ -176,7 +186,8 @@ class _Judge:
         if len(rel) == 3:
             self.links.append((repo, item, rel[2], entry, path))
         elif config.flat_records:
-            self.flag(path, f"record directories belong in {join(repo, 'records')} (flat-records)")
+            self.flag(path, f"record directories belong in {join(repo, 'records')} (flat-records); "
+                            f"{_USE_GIT_SIT}")
         else:
             self._add_record_file(repo, join(repo, *rel[:3]), rel[2], path, entry, item)
 
@@ -187,7 +198,8 @@ class _Judge:
         if existing is not None and existing.mode == MODE_TREE:
             return True
         pattern = self.rules.item_pattern.pattern
-        self.flag(path, f"item ID {item!r} does not match the item-ID pattern {pattern!r}")
+        fix = "'git sit item' makes one" if pattern == UUID_PATTERN else "give the new item an ID that does"
+        self.flag(path, f"item ID {item!r} does not match the item-ID pattern {pattern!r}; {fix}")
         return False
 
     def finish(self) -> Verdict:
@@ -211,20 +223,24 @@ class _Judge:
         for name, entry in record.files:
             ok &= self._record_entry_ok(record, name, entry)
         if not any(name.startswith(".type/") and len(name) > 6 for name, _ in record.files):
-            self.flag(record.path, "record has no .type/* file")
+            self.flag(record.path, "record has no .type/* file; give it one or more types "
+                                   "(git sit record -t TYPE)")
             ok = False
         if not ok or any(join(record.path, n) in self.oversize for n, _ in record.files):
             return
         size, limit = self._record_size(record.files), self.rules.max_record_size
         if size > limit:
-            self.flag(record.path, f"record of {size} bytes is larger than the limit of {limit} bytes")
+            self.flag(record.path, f"record of {size} bytes is larger than the limit of {limit} bytes; "
+                                   f"make it smaller, or ask the inbox's operator to raise {_KEY_RECORD}")
             return
         contents = self._read_files(record.files)
         if contents is None:
             return  # over the push's budget: left unjudged, and the push is refused
         actual = compute_id(contents, config.hasher)
         if actual != record.record_id:
-            self.flag(record.path, f"record content hashes to {actual}, not to its directory name")
+            self.flag(record.path, f"record content hashes to {actual}, not to its directory name; were its "
+                                   "files changed after it was written (line endings? add '.sit/** -text' "
+                                   "to .gitattributes)")
             return
         if self.verify is not None and not self._signature_ok(record, dict(contents), config.hasher):
             return
@@ -249,22 +265,24 @@ class _Judge:
         assert self.verify is not None
         reason = check_record_signature(files, self.verify, hasher)
         if reason is not None:
-            self.flag(record.path, f"{reason}; this inbox accepts only records signed by its trusted keys")
+            self.flag(record.path, f"{reason}; this inbox accepts only records signed by its trusted keys: "
+                                   "write it again signed by one, with --sign or --signing-key KEY")
         return reason is None
 
     def _record_place_ok(self, record: _NewRecord, config: RepoConfig) -> bool:
         rid = record.record_id
         if not is_record_id(rid) or len(rid) != id_length(config):
-            self.flag(record.path, f"{rid!r} is not a record ID of this repository")
+            self.flag(record.path, f"{rid!r} is not a record ID of this repository; {_USE_GIT_SIT}")
             return False
         records_dir = join(record.repo, "records")
         if record.path.startswith(records_dir + "/") and record.path != join(records_dir, split_path(rid)):
             self.flag(record.path, f"split directories do not match the record ID (expected "
-                                   f"{join(records_dir, split_path(rid))})")
+                                   f"{join(records_dir, split_path(rid))}); move the record there")
             return False
         if self.parent.entry(record.path) is not None:
             for name, _ in record.files:
-                self.flag(join(record.path, name), "file added to an existing record")
+                self.flag(join(record.path, name), "file added to an existing record; records never change: "
+                                                   "write a new record instead")
             return False
         return True
 
@@ -275,10 +293,10 @@ class _Judge:
             self.flag(path, f"{what}; record files must be regular files (mode 100644)")
             return False
         if not is_utf8_name(name):
-            self.flag(path, "file name is not valid UTF-8")
+            self.flag(path, "file name is not valid UTF-8; rename it")
             return False
         if "\\" in name or normalise_name(name) != name:
-            self.flag(path, "file name contains '\\' or is not normalised")
+            self.flag(path, "file name contains '\\' or is not normalised; rename it")
             return False
         return True
 
@@ -290,7 +308,7 @@ class _Judge:
             self.flag(path, f"{what}; link files must be regular files (mode 100644)")
             return
         if not is_record_id(name) or len(name) != id_length(config):
-            self.flag(path, f"{name!r} is not a record ID of this repository")
+            self.flag(path, f"{name!r} is not a record ID of this repository; {_USE_GIT_SIT}")
             return
         if not self._check_item_name(repo, item, path) or path in self.oversize:
             return  # an oversized link file is already reported and is not read
@@ -306,7 +324,7 @@ class _Judge:
             self.existing[target] = self._existing_record_problem(target, name, config.hasher)
         problem = self.existing[target]
         if problem is not None:
-            self.flag(path, f"links to {target}, {problem}")
+            self.flag(path, f"links to {target}, {problem}; push a valid record there with the link")
 
     def _existing_record_problem(self, target: str, record_id: str, hasher: Hasher) -> str | None:
         """Why a link to a record that is not new in this commit fails, or None."""
@@ -368,12 +386,14 @@ def check_tip(changes: Iterable[Change], sit_paths: Iterable[str]) -> list[Viola
         if change.old is not None:
             what = "deleted" if change.new is None else "changed"
             found.append(Violation(change.path, f"{what} by the push compared with the branch's old tip; "
-                                                "a merge may not drop or change what the branch had"))
+                                                "a merge may not drop or change what the branch had: "
+                                                "merge again, keeping the server's files"))
             continue
         located = repo_of(change.path, paths)
         if located is None or located[1][0] not in ("records", "items"):
             found.append(Violation(change.path, "added by the push but outside the SIT repositories' "
-                                                "records/ and items/ (brought in by a merge)"))
+                                                "records/ and items/ (brought in by a merge); merge only "
+                                                "branches that add records"))
     return found
 
 

@@ -30,7 +30,7 @@ MODE_SUBMODULE = 0o160000
 # The empty tree's object ID (SHA-1 and SHA-256): git keeps an empty directory that way.
 EMPTY_TREES = frozenset({"4b825dc642cb6eb9a060e54bf8d69288fbee4904",
                          "6ef19b41225c5369f1c104d45d8d85efa9b057b53b14b4b9b939dd74decc5321"})
-EMPTY_DIRECTORY = "an empty directory; git keeps it, but it holds no record files"
+EMPTY_DIRECTORY = "an empty directory; git keeps it, but it holds no record files: remove it from the commit"
 
 UUID_PATTERN = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 DEFAULT_MAX_BLOB = 10 * 1024 * 1024

@@ -97,7 +97,50 @@ def locate(cwd: str, rev: str | None = None) -> Located:
         with _sparse_hint(repo, cwd):
             return locate_in(repo, view, top, cwd, "work tree", repo.workdir)
     rev = rev or "HEAD"
-    return locate_in(repo, repo.view(), repo.root_tree(rev), cwd, f"revision {rev}", f"{rev}:")
+    git_view, top = repo.view(), repo.root_tree(rev)
+    try:
+        return locate_in(repo, git_view, top, cwd, f"revision {rev}", f"{rev}:")
+    except NoSitRepository as exc:
+        hint = _rev_hint(rev, git_view.lookup(top, "config.json") is not None)
+        if hint is None:
+            raise
+        raise NoSitRepository(f"{str(exc).removesuffix(_INIT)}; {hint}") from None
+
+
+_INIT = "; run 'git sit init'."
+
+
+def _rev_hint(rev: str, sit_itself: bool) -> str | None:
+    """What to say instead of "run 'git sit init'" when ``rev`` names a tree, or None.
+
+    ``git sit init`` writes the work tree, and cannot help a revision such as
+    ``HEAD:.sit``, which names the SIT directory itself where its parent was meant.
+    """
+    split = _path_of(rev)
+    if split is None and not sit_itself:
+        return None
+    accepts = "--rev takes a commit (a branch, tag, HEAD~3...) or a tree that holds .sit"
+    if not sit_itself:
+        return f"{accepts}, and this tree has none."
+    if split is None or not split[0]:
+        return f"{accepts}, and this is a SIT directory itself."
+    commit, path = split
+    parent = path.strip("/").rpartition("/")[0]
+    return f"{accepts}, and this is a SIT directory itself: use --rev {commit}:{parent}." if parent else \
+        f"{accepts}, and this is a SIT directory itself: use --rev {commit}."
+
+
+def _path_of(rev: str) -> tuple[str, str] | None:
+    """``REV:PATH`` split in two; None without a path (a colon inside ``@{...}`` is a time)."""
+    depth = 0
+    for index, char in enumerate(rev):
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth = max(depth - 1, 0)
+        elif char == ":" and depth == 0:
+            return rev[:index], rev[index + 1:]
+    return None
 
 
 def locate_in(repo: GitRepo, view: View, top: Node, cwd: str, where: str, label: str) -> Located:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from git_sit.errors import SitError
-from git_sit.gpg import DEFAULT_PROGRAM, Gpg
+from git_sit.gpg import DEFAULT_PROGRAM, Gpg, NoSecretKey
 from git_sit.record import Hasher, Record
 from git_sit.signature import Sign, Verification, Verify, skip_reason, verify_record
 
@@ -78,7 +78,17 @@ def signing_settings(sign: bool | None, key: str | None, git_config: GitConfig,
 def signer(settings: SigningSettings) -> Sign:
     """A function that signs a record message as the settings say."""
     gpg = Gpg(settings.program)
-    return lambda message: gpg.sign(message, settings.key)
+
+    def sign(message: bytes) -> bytes:
+        try:
+            return gpg.sign(message, settings.key)
+        except NoSecretKey as exc:
+            which = f" (key {settings.key!r})" if settings.key else ""
+            raise NoSecretKey(f"{exc}{which}; sign with a key gpg has ('gpg --list-secret-keys'): "
+                              "--signing-key KEY or git config user.signingkey; or write unsigned "
+                              "with --no-sign.") from None
+
+    return sign
 
 
 Explain = Callable[[str], None]

@@ -178,6 +178,24 @@ def test_partial_clone_without_blobs_is_unreadable_not_absent(repo: pygit2.Repos
     assert "warning: ref refs/heads/main skipped: git object " in status.err
 
 
+def test_partial_clone_names_the_fetch_that_fills_it_in(repo: pygit2.Repository, tmp_path: Path):
+    # The error only guessed "partial or damaged clone?"; it now names the command, which works.
+    commit_files(repo, sit_tree_files({"a1": [record_files(["SummaryChanged"], "Far away")]})[0])
+    server = tmp_path / "server.git"
+    git(tmp_path, "clone", "-q", "--bare", Path(repo.workdir or repo.path).as_uri(), str(server))
+    git(server, "config", "uploadpack.allowFilter", "true")
+    git(tmp_path, "clone", "-q", "--bare", "--filter=blob:none", server.as_uri(), "partial.git")
+    clone = tmp_path / "partial.git"
+    git(clone, "remote", "rename", "origin", "upstream")
+    command = "git fetch --refetch --no-filter upstream"
+    run = sit(clone, "items", "--rev", "HEAD", "-q", "summary")
+    assert run.code == 1 and run.err.count("\n") == 1, run.err
+    assert run.err.startswith("Error: git object ")
+    assert run.err.endswith(f" is missing (partial clone; '{command}' fetches the missing objects)\n")
+    git(clone, *command.split()[1:])
+    assert sit(clone, "items", "--rev", "HEAD", "-q", "summary").out == "Far away\n"
+
+
 @pytest.mark.parametrize("damage", ["missing", "corrupt"])
 def test_a_ref_whose_sit_tree_is_unreadable_is_left_out_not_counted_empty(repo: pygit2.Repository,
                                                                           damage: str):

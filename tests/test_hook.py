@@ -52,7 +52,7 @@ def test_parse_updates_rejects_malformed_input(line):
     ("refs/heads/topic/x", B, None),
     ("refs/tags/v1", B, "tags are not accepted; only refs/heads/* may be pushed"),
     ("refs/notes/commits", B, "this ref is not accepted; only refs/heads/* may be pushed"),
-    ("refs/heads/main", ZERO, "deleting a ref is not accepted"),
+    ("refs/heads/main", ZERO, "deleting a ref is not accepted; ask the inbox's operator to delete it"),
 ])
 def test_check_ref(ref, new, fragment):
     violations = check_ref(RefUpdate(A, new, ref), ("refs/heads/*",))
@@ -137,12 +137,16 @@ def remote_lines(run: Run) -> list[str]:
     return [line[len("remote: "):].rstrip() for line in run.err.splitlines() if line.startswith("remote: ")]
 
 
+# What a reason may go on to say after the part the tests match: what to do about it.
+HINT = r"(?:[;:] .*)?"
+
+
 def assert_rejected(inbox: Inbox, before: str, run: Run, *patterns: str) -> None:
     assert run.code != 0, run.err
     assert "pre-receive hook declined" in run.err
     lines = remote_lines(run)
-    for pattern in patterns:
-        assert any(re.fullmatch(pattern, line) for line in lines), (pattern, lines)
+    for pattern in patterns:  # each reason's start: what it says is wrong (then what to do)
+        assert any(re.fullmatch(pattern + HINT, line) for line in lines), (pattern, lines)
     assert inbox.refs() == before, "a rejected push must leave every ref as it was"
 
 
@@ -216,6 +220,29 @@ def test_a_merge_that_takes_an_older_tree_is_rejected(inbox, older):
     if older == "root":
         assert any(re.fullmatch(rf"refs/heads/main {SHORT}: README: deleted by the push.*", line)
                    for line in lines) is False  # README is in the root's tree too: unchanged
+
+
+def test_a_rejected_push_says_what_to_do(inbox):
+    # The pusher read only what was wrong ("README: modified; existing files may not change").
+    before = inbox.refs()
+    inbox.commit({"README": b"changed\n", "src.py": b"print()\n"})
+    run = inbox.push("origin", "HEAD:main")
+    assert run.code != 0 and inbox.refs() == before
+    assert sorted(line.split(": ", 1)[1] for line in remote_lines(run)) == [
+        "README: modified; existing files may not change: restore it as the server's branch has it",
+        "src.py: outside the SIT repositories (.sit); this inbox takes only new records: push other changes "
+        "elsewhere",
+    ]
+    git(inbox.work, "reset", "-q", "--hard", "origin/main")
+    git(inbox.work, "checkout", "-q", "--orphan", "fresh")
+    inbox.commit({"x": b""})
+    run = inbox.push("origin", "fresh", "+HEAD:refs/heads/feature", ":refs/heads/main")
+    assert run.code != 0 and inbox.refs() == before
+    assert sorted(line.split(": ", 1)[1] for line in remote_lines(run)) == [
+        "deleting a ref is not accepted; ask the inbox's operator to delete it",
+        "not a fast-forward (force push); it could drop records, so merge the server's branch and push again",
+        "root commit; new commits must build on the server's history: rebase onto the server's branch",
+    ]
 
 
 def test_a_merge_may_not_bring_in_files_outside_the_records(inbox):
@@ -590,7 +617,8 @@ def test_check_a_range_by_hand(inbox):
     inbox.commit({"stray": b"x"})
     run = sit(inbox.work, "inbox", "check", "origin/main", "HEAD")
     assert run.code == 1
-    assert re.fullmatch(rf"{SHORT}: stray: outside the SIT repositories \(\.sit\)\n", run.out), run.out
+    assert re.fullmatch(rf"{SHORT}: stray: outside the SIT repositories \(\.sit\); this inbox takes only new "
+                        r"records: push other changes elsewhere\n", run.out), run.out
     run = sit(inbox.work, "inbox", "check", "HEAD", "origin/main")
     assert run.code == 1 and "HEAD is not an ancestor of origin/main" in run.out
     assert sit(inbox.work, "inbox", "check", "nope", "HEAD").code == 1

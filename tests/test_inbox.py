@@ -224,6 +224,64 @@ REJECTED: dict[str, tuple[Files, tuple[str, ...], list[tuple[str, str]]]] = {
                                               [(NEW_DIR, "hashes to")]),
 }
 
+# What each rejection tells the pusher to do, after what is wrong (one line each).
+FIX = {
+    "restore": ": restore it as the server's branch has it",
+    "outside": "; this inbox takes only new records: push other changes elsewhere",
+    "git-sit": "; let git-sit write records (git sit record, git sit issue), which places and names them",
+    "blob": "; make it smaller, or ask the inbox's operator to raise sit.inbox.maxBlobSize",
+    "record": "; make it smaller, or ask the inbox's operator to raise sit.inbox.maxRecordSize",
+    "no .type": "; give it one or more types (git sit record -t TYPE)",
+    "hash": "; were its files changed after it was written (line endings? add '.sit/** -text' to .gitattributes)",
+    "split": "; move the record there",
+    "existing record": "; records never change: write a new record instead",
+    "rename": "; rename it",
+    "link": "; push a valid record there with the link",
+    "item ID": "; 'git sit item' makes one",
+    "regular": "must be regular files (mode 100644)",  # already says what to do
+    "link content": "link content must be exactly ../../records/",  # so does this
+}
+# The reason's start (what greps find) and what it must end with.
+FIXES = [
+    ("deleted; existing files may not be removed", FIX["restore"]),
+    ("modified; existing files may not change", FIX["restore"]),
+    ("mode changed from ", FIX["restore"]),
+    ("outside ", FIX["outside"]),
+    ("not inside a record directory", FIX["git-sit"]),
+    ("is not a record ID of this repository", FIX["git-sit"]),
+    ("record directories belong in", FIX["git-sit"]),
+    ("not a record link", FIX["git-sit"]),
+    ("record has no .type/* file", FIX["no .type"]),
+    ("record content hashes to", FIX["hash"]),
+    ("split directories do not match the record ID", FIX["split"]),
+    ("file added to an existing record", FIX["existing record"]),
+    ("file name is not valid UTF-8", FIX["rename"]),
+    ("file name contains '\\' or is not normalised", FIX["rename"]),
+    ("which is missing or does not verify", FIX["link"]),
+    ("does not match the item-ID pattern", FIX["item ID"]),
+    ("; record files must be regular files", FIX["regular"]),
+    ("; link files must be regular files", FIX["regular"]),
+    ("link content must be exactly", FIX["link content"]),
+]
+
+
+@pytest.mark.parametrize("case", REJECTED.values(), ids=REJECTED.keys())
+def test_every_rejection_says_what_to_do(case):
+    # They said only what was wrong ("modified; existing files may not change").
+    added, removed, _ = case
+    for violation in judge(added, removed).violations:
+        reason = violation.reason
+        fixes = [fix for start, fix in FIXES if start in reason]
+        assert fixes and "\n" not in reason, reason
+        for fix in fixes:  # a hint ends the reason; the two that say what to do already are in it
+            assert reason.endswith(fix) if fix[0] in ";:" else fix in reason, (reason, fix)
+
+
+def test_custom_item_pattern_is_not_told_to_use_uuids():
+    rules = Rules(item_pattern=re.compile(r"[a-z]+"))
+    assert [v.reason for v in judge(link("A1", R1), rules=rules).violations] == [
+        "item ID 'A1' does not match the item-ID pattern '[a-z]+'; give the new item an ID that does"]
+
 
 @pytest.mark.parametrize("case", REJECTED.values(), ids=REJECTED.keys())
 def test_rejected(case):
@@ -263,7 +321,7 @@ def test_hash_uses_the_parents_config():
     assert [v.reason for v in violations] and "hashes to" in violations[0].reason
     # Spec §2.4: `test` = `hello` under sha1 is HI6ZIBPLSDVLIJORGNF3EQ4UB4YFW6CS (no .type, so add one).
     only_test = judge(flat({"test": b"hello"}, "HI6ZIBPLSDVLIJORGNF3EQ4UB4YFW6CS"), base=base).violations
-    assert [v.reason for v in only_test] == ["record has no .type/* file"]
+    assert [v.reason for v in only_test] == [f"record has no .type/* file{FIX['no .type']}"]
 
 
 def test_blob_limit():
@@ -271,7 +329,7 @@ def test_blob_limit():
     big = record_files(types=["Commented"], text="x" * 101)
     violations = judge({**flat(big), **link(NEW_ITEM, compute_id(big.items()))}, rules=rules).violations
     assert [(v.path.rsplit("/", 1)[-1], v.reason) for v in violations] == [
-        ("text", "blob of 101 bytes is larger than the limit of 100 bytes")]
+        ("text", f"blob of 101 bytes is larger than the limit of 100 bytes{FIX['blob']}")]
     assert judge({**flat(big)}, rules=Rules(max_blob=101)).violations == ()
 
 
@@ -303,7 +361,7 @@ MANY_SIZE = sum(len(data) for data in MANY_NAMES.values())
 def test_record_size_limit_is_checked_before_reading():
     violations, reads = judge_reads(flat(MANY_NAMES), rules=Rules(max_record_size=MANY_SIZE - 1))
     assert violations == [f"{MANY_DIR}: record of {MANY_SIZE} bytes is larger than the limit of "
-                          f"{MANY_SIZE - 1} bytes"]
+                          f"{MANY_SIZE - 1} bytes{FIX['record']}"]
     assert reads == Counter()
 
 
@@ -319,7 +377,7 @@ def test_link_to_an_existing_record_over_the_size_limit():
     violations, reads = judge_reads(link(NEW_ITEM, MANY_ID), base={**BASE, **flat(MANY_NAMES)},
                                     rules=Rules(max_record_size=MANY_SIZE - 1))
     assert violations == [f".sit/items/{NEW_ITEM}/{MANY_ID}: links to {MANY_DIR}, a record of {MANY_SIZE} "
-                          f"bytes, larger than the limit of {MANY_SIZE - 1} bytes"]
+                          f"bytes, larger than the limit of {MANY_SIZE - 1} bytes{FIX['link']}"]
     assert list(reads) == [oid(MODE_FILE, link(NEW_ITEM, MANY_ID)[f".sit/items/{NEW_ITEM}/{MANY_ID}"])]
     assert judge_reads(link(NEW_ITEM, MANY_ID), base={**BASE, **flat(MANY_NAMES)})[0] == []
 
@@ -435,7 +493,7 @@ def test_several_repository_paths():
     added = {**flat(NEW, sit="sub/.sit"), **link(NEW_ITEM, NEW_ID, sit="sub/.sit")}
     assert judge(added, base=base, rules=rules).violations == ()
     assert [v.reason for v in judge(added, base=base).violations] == [
-        "outside the SIT repositories (.sit)"] * len(added)
+        f"outside the SIT repositories (.sit){FIX['outside']}"] * len(added)
 
 
 def test_repository_at_the_root():
@@ -445,7 +503,7 @@ def test_repository_at_the_root():
     added = {k.lstrip("/"): v for k, v in added.items()}
     assert judge(added, base=base, rules=rules).violations == ()
     assert [v.reason for v in judge({"README": b""}, base=base, rules=rules).violations] == [
-        "outside records and items"]
+        f"outside records and items{FIX['outside']}"]
 
 
 def test_custom_item_pattern():
@@ -506,7 +564,7 @@ _EMPTY_TREE = Entry(MODE_TREE, "4b825dc642cb6eb9a060e54bf8d69288fbee4904")
     (_TREE, Entry(MODE_TREE, "5" * 40), None),  # a directory is judged by its files
     (None, _TREE, None),
     (_TREE, None, None),
-    (None, _EMPTY_TREE, "an empty directory; git keeps it, but it holds no record files"),
+    (None, _EMPTY_TREE, "an empty directory; git keeps it, but it holds no record files: remove it from the commit"),
     (_FILE, _TREE, Change("p", _FILE, None)),  # a file a directory replaces is gone
     (_TREE, _FILE, Change("p", None, _FILE)),  # a file that replaces a directory is new
 ])

@@ -22,7 +22,8 @@ ALICE = "A" * 40
 MALLORY = "M" * 40
 EXPIRED = "E" * 40
 TRUSTED = {ALICE: GOOD, EXPIRED: EXPIRED_KEY}
-RULE = "; this inbox accepts only records signed by its trusted keys"
+RULE = ("; this inbox accepts only records signed by its trusted keys: write it again signed by one, "
+        "with --sign or --signing-key KEY")
 
 
 def fake_verify(message: bytes, signature: bytes) -> Check:

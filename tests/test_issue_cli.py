@@ -411,6 +411,27 @@ def test_on_refuses_missing_and_checked_out_branches(project: Path, tmp_path: Pa
     assert snapshot(project) == before
 
 
+def test_on_a_remote_tracking_branch_says_how_to_make_a_local_one(project: Path, tmp_path: Path):
+    # It said only "no branch 'origin/feature'", as if there were none at all.
+    item = new_issue(project, "Upstream")
+    git(project, "commit", "-qm", "issue")
+    git(project, "branch", "feature")
+    git(tmp_path, "clone", "-q", project.as_uri(), "clone")
+    clone = tmp_path / "clone"
+    create = ("Error: no branch 'origin/feature' in this repository; origin/feature is a remote-tracking "
+              "branch: create a local one with 'git branch feature origin/feature', then use --on feature.\n")
+    assert fails(clone, "comment", item, "-m", "x", "--on", "origin/feature") == create
+    assert fails(clone, "comment", item, "-m", "x", "--on", "refs/remotes/origin/feature") == \
+        create.replace("no branch 'origin/feature'", "no branch 'refs/remotes/origin/feature'")
+    git(clone, "checkout", "-q", "--detach")
+    assert fails(clone, "comment", item, "-m", "x", "--on", "origin/HEAD") == (
+        "Error: no branch 'origin/HEAD' in this repository; origin/main is a remote-tracking branch: "
+        "write on the local branch (--on main), then push it.\n")
+    git(clone, "branch", "feature", "origin/feature")  # as the message says; then --on works
+    ok(clone, "comment", item, "-m", "on feature", "--on", "feature")
+    assert fails(clone, "new", "-s", "x", "--on", "nosuch")[7:] == "no branch 'nosuch' in this repository.\n"
+
+
 def test_on_commits_without_touching_the_work_tree_or_index(project: Path):
     item = new_issue(project, "Inbox")
     git(project, "commit", "-qm", "issue")

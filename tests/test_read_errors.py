@@ -167,6 +167,29 @@ def test_rev_naming_a_blob_says_so(workdir: Path):
     assert (run.code, run.out) == (0, "an issue\n"), run
 
 
+
+ACCEPTS = "--rev takes a commit (a branch, tag, HEAD~3...) or a tree that holds .sit"
+
+
+def test_rev_naming_the_sit_directory_says_what_rev_takes(workdir: Path):
+    # "run 'git sit init'" was the advice for HEAD:.sit, which init cannot help.
+    _sit_repo(workdir)
+    (workdir / "sub").mkdir()
+    assert sit(workdir / "sub", "init").code == 0
+    _commit(workdir, "nested")
+    none = "no SIT repository (.sit) found"
+    sit_tree = git(workdir, "rev-parse", "HEAD:.sit").strip()
+    for rev, use in (("HEAD:.sit", " HEAD"), ("HEAD:.sit/", " HEAD"), ("main@{0}:.sit", " main@{0}"),
+                     ("HEAD:sub/.sit", " HEAD:sub"), (sit_tree, None)):
+        advice = f"and this is a SIT directory itself: use --rev{use}." if use else \
+            "and this is a SIT directory itself."
+        assert _fails(workdir, "items", "--rev", rev) == f"Error: revision {rev}: {none}; {ACCEPTS}, {advice}\n"
+    assert _fails(workdir, "items", "--rev", "HEAD:.sit/items") == \
+        f"Error: revision HEAD:.sit/items: {none}; {ACCEPTS}, and this tree has none.\n"
+    for rev in ("HEAD:sub", "HEAD@{0}"):  # what the advice names works
+        assert sit(workdir / "sub", "items", "--rev", rev).code == 0
+
+
 def _colliding_contents() -> tuple[str, bytes, bytes]:
     """Two blob contents whose git object IDs share their first 4 hex digits (the first such pair)."""
     seen: dict[str, bytes] = {}

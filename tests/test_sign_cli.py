@@ -13,7 +13,7 @@ import pytest
 from git_sit import gpg
 from git_sit.record import compute_id, split_path
 from git_sit.signature import message, signed_files
-from tests.gpgkeys import Keys, fixture_gpg_session, fixture_keys  # noqa: F401
+from tests.gpgkeys import Keys, fixture_gpg_session, fixture_keys, kill_agent  # noqa: F401
 from tests.helpers import commit_files, copy_fixture, git, parse_blocks, record_files, sit, sit_tree_files
 
 ITEM = "0b1c9a52-8d3e-4c7e-9b1a-2f5d6e7a8b9c"
@@ -248,6 +248,34 @@ def test_missing_gpg_is_an_error_only_when_signing_or_verifying(workdir: Path, k
     assert sit(workdir, "record", "-t", "Commented", ITEM, "text").code == 0
     assert sit(workdir, "items", "-q", "state").out == "open\n"
     assert sit(workdir, "records", ITEM).code == 0
+
+
+HINT = ("; sign with a key gpg has ('gpg --list-secret-keys'): --signing-key KEY or git config "
+        "user.signingkey; or write unsigned with --no-sign.\n")
+
+
+def test_no_secret_key_says_how_to_sign_or_not(workdir: Path, keys: Keys, tmp_path: Path):
+    # It said only "gpg failed to sign the record: gpg: signing failed: No secret key".
+    _init_item(workdir)
+    (workdir / "text").write_text("Title\n")
+    empty = tmp_path / "empty-gnupg"
+    empty.mkdir(mode=0o700)
+    env = {"GNUPGHOME": str(empty)}
+    failed = "Error: gpg failed to sign the record: gpg: signing failed: No secret key"
+    before = sorted(os.walk(workdir / ".sit"))
+    for args, which in ((["--sign"], ""), (["--signing-key", keys.alice], f" (key {keys.alice!r})")):
+        run = sit(workdir, "record", *args, "-t", "Commented", ITEM, "text", env=env)
+        assert (run.code, run.err) == (1, failed + which + HINT)
+    git(workdir, "config", "sit.sign", "true")
+    git(workdir, "config", "user.signingkey", "0xDEADBEEF")  # a key that gpg, with Alice's, lacks
+    for command in (["record", "-t", "Commented", ITEM, "text"], ["issue", "comment", ITEM, "-m", "x"]):
+        run = sit(workdir, *command)
+        assert (run.code, run.err) == (1, f"{failed} (key '0xDEADBEEF'){HINT}"), command
+    assert sorted(os.walk(workdir / ".sit")) == before  # nothing half-written
+    # What the hint names works: --no-sign, or a key gpg has.
+    assert sit(workdir, "record", "--no-sign", "-t", "Commented", ITEM, "text").code == 0
+    assert sit(workdir, "record", "--signing-key", keys.alice, "-t", "Commented", ITEM, "text").code == 0
+    kill_agent(empty)
 
 
 def test_trusted_status_and_diff_ignore_untrusted_records(workdir: Path, keys: Keys,

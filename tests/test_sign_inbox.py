@@ -21,7 +21,8 @@ from tests.gpgkeys import Keys, fixture_gpg_session, fixture_keys  # noqa: F401
 from tests.helpers import git, record_files, sit
 from tests.test_hook import ITEM, SEED_ID, SHORT, Inbox, assert_rejected, make_inbox, remote_lines
 
-RULE = "; this inbox accepts only records signed by its trusted keys"
+RULE = ("; this inbox accepts only records signed by its trusted keys: write it again signed by one, "
+        "with --sign or --signing-key KEY")
 CANNOT = r"sit inbox: cannot check signatures \(sit\.inbox\.requireSignature is set\), so the push is rejected: "
 
 

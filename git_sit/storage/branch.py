@@ -32,6 +32,25 @@ def branch_ref_name(branch: str) -> str:
     return name
 
 
+def _remote_hint(repo: pygit2.Repository, branch: str) -> str:
+    """How to get a local branch when ``branch`` names a remote-tracking one (``origin/main``)."""
+    short = branch.removeprefix("refs/remotes/")
+    try:
+        tracking = repo.branches.remote[short]
+        if tracking.type == pygit2.enums.ReferenceType.SYMBOLIC:  # origin/HEAD: the branch it names
+            short = tracking.resolve().shorthand
+            tracking = repo.branches.remote[short]
+        remote = tracking.remote_name
+    except (KeyError, ValueError, pygit2.GitError):
+        return ""
+    local = short[len(remote) + 1:] if short.startswith(remote + "/") else short.rpartition("/")[2]
+    if local in repo.branches.local:
+        return (f"; {short} is a remote-tracking branch: write on the local branch (--on {local}), "
+                f"then push it")
+    return (f"; {short} is a remote-tracking branch: create a local one with "
+            f"'git branch {local} {short}', then use --on {local}")
+
+
 class BranchMoved(WriteError):
     """The branch moved between reading it and writing to it; nothing was changed."""
 
@@ -48,7 +67,8 @@ class BranchWriter:
         try:
             self._ref = repo.references[self.name]
         except KeyError:
-            raise SitError(f"no branch {self.branch!r} in this repository.") from None
+            hint = _remote_hint(repo, branch)
+            raise SitError(f"no branch {self.branch!r} in this repository{hint}.") from None
         except pygit2.GitError as exc:  # e.g. a loose ref file that holds no object ID
             raise SitError(f"cannot read branch {self.branch!r}: {str(exc).rstrip('.')}.") from None
         if self._ref.type != pygit2.enums.ReferenceType.DIRECT:

@@ -25,13 +25,44 @@ _KINDS = {
 }
 
 
-def _missing(obj: pygit2.Object) -> MissingObject:
-    return MissingObject(f"git object {obj.id} is missing (partial or damaged clone?)")
+DAMAGED = "(partial or damaged clone?)"
+Hint = Callable[[], str]
 
 
-def _unreadable(key: str | None, exc: Exception) -> MissingObject:
+def partial_clone_hint(repo: pygit2.Repository | None) -> str:
+    """What to say after "git object X is missing": how to fetch it, in a partial clone.
+
+    libgit2 cannot fetch a promisor remote's objects on demand, as git does; git can.
+    ``--refetch`` (git 2.36) with ``--no-filter`` fetches every object, blobs included.
+    """
+    remote = _promisor_remote(repo) if repo is not None else None
+    if remote is None:
+        return DAMAGED
+    return f"(partial clone; 'git fetch --refetch --no-filter {remote}' fetches the missing objects)"
+
+
+def _promisor_remote(repo: pygit2.Repository) -> str | None:
+    """The remote a partial clone fetches missing objects from (``git clone --filter`` sets it)."""
+    try:
+        config = repo.config
+        if "extensions.partialclone" in config:
+            return str(config["extensions.partialclone"])
+        for entry in config:
+            name = entry.name
+            if name.startswith("remote.") and name.endswith(".promisor") and config.get_bool(name):
+                return str(name[len("remote."):-len(".promisor")])
+    except (KeyError, ValueError, UnicodeDecodeError, pygit2.GitError):
+        pass
+    return None
+
+
+def _missing(obj: pygit2.Object, hint: Hint) -> MissingObject:
+    return MissingObject(f"git object {obj.id} is missing {hint()}")
+
+
+def _unreadable(key: str | None, exc: Exception, hint: Hint) -> MissingObject:
     if isinstance(exc, KeyError):  # NotFoundError too
-        return MissingObject(f"git object {key} is missing (partial or damaged clone?)")
+        return MissingObject(f"git object {key} is missing {hint()}")
     return MissingObject(f"git object {key} cannot be read: {str(exc).removeprefix(f'{key}: ')} "
                          "(damaged clone?)")
 
@@ -81,6 +112,13 @@ class GitView:
 
     def __init__(self, repo: pygit2.Repository | None = None) -> None:
         self._repo = repo
+        self._hint_text: str | None = None
+
+    def _hint(self) -> str:
+        # Looked up only once something is missing: most views never need it.
+        if self._hint_text is None:
+            self._hint_text = partial_clone_hint(self._repo)
+        return self._hint_text
 
     def node_by_key(self, key: str) -> Node | None:
         """The tree with this object ID, if the repository has it."""
@@ -100,7 +138,7 @@ class GitView:
             hold = self._repo is None or len(tree) <= WIDE  # without a repository, nothing to look up by key
             return [node_of(entry, hold=hold) for entry in tree]
         except (KeyError, pygit2.GitError) as exc:  # missing, or corrupt ("failed to inflate")
-            raise _unreadable(node.key, exc) from None
+            raise _unreadable(node.key, exc, self._hint) from None
 
     def _object(self, node: Node) -> pygit2.Object:
         """The node's pygit2 object: its handle, or looked up by key (entries of wide trees)."""
@@ -110,7 +148,7 @@ class GitView:
         try:
             return self._repo[node.key]
         except (KeyError, ValueError):
-            raise MissingObject(f"git object {node.key} is missing (partial or damaged clone?)") from None
+            raise MissingObject(f"git object {node.key} is missing {self._hint()}") from None
 
     def _tree(self, node: Node) -> pygit2.Tree:
         tree = self._object(node)
@@ -138,7 +176,7 @@ class GitView:
             entry = _walk(tree, path)
         except pygit2.GitError as exc:  # also NotFoundError (a KeyError): a tree on the way is missing
             reason = exc.args[0] if exc.args else exc
-            raise MissingObject(f"cannot look up {path}: {reason} (partial or damaged clone?)") from None
+            raise MissingObject(f"cannot look up {path}: {reason} {self._hint()}") from None
         except KeyError:  # no such entry
             return None
         return node_of(entry) if entry is not None else None
@@ -155,7 +193,7 @@ class GitView:
             before = {entry.raw_name or b"": entry for entry in trees[0]} if trees[0] is not None else {}
             after = {entry.raw_name or b"": entry for entry in trees[1]} if trees[1] is not None else {}
         except (KeyError, pygit2.GitError):
-            raise _missing(next(tree for tree in trees if tree is not None)) from None
+            raise _missing(next(tree for tree in trees if tree is not None), self._hint) from None
         result = []
         for raw in sorted(before.keys() | after.keys()):
             x, y = before.get(raw), after.get(raw)
@@ -172,7 +210,7 @@ class GitView:
         node per entry: this is the innermost loop of reading a repository.
         """
         files: dict[str, bytes] = {}
-        _collect(self._tree(node), "", files)
+        _collect(self._tree(node), "", files, self._hint)
         return files
 
     def differing_names(self, old: Node | None, new: Node | None, stop: Callable[[str], bool],
@@ -225,7 +263,7 @@ class GitView:
         try:
             _, data = self._repo.odb.read(oid)
         except (KeyError, ValueError, pygit2.GitError):
-            raise MissingObject(f"git object {oid} is missing (partial or damaged clone?)") from None
+            raise MissingObject(f"git object {oid} is missing {self._hint()}") from None
         pattern = _RAW_ENTRIES.get(len(raw_id))
         if pattern is None:
             pattern = re.compile(rb"(\d+) ([^\0]*)\0(.{%d})" % len(raw_id), re.DOTALL)
@@ -240,7 +278,7 @@ class GitView:
         try:
             return bytes(blob.data)
         except (KeyError, pygit2.GitError):
-            raise _missing(blob) from None
+            raise _missing(blob, self._hint) from None
 
 
 # pygit2 (1.21) keeps a reference to every path string given to Tree lookups (its
@@ -282,12 +320,12 @@ def _walk(tree: pygit2.Tree, path: str) -> pygit2.Object | None:
     return obj
 
 
-def _collect(tree: pygit2.Tree, prefix: str, files: dict[str, bytes], odd: bool = False) -> None:
+def _collect(tree: pygit2.Tree, prefix: str, files: dict[str, bytes], hint: Hint, odd: bool = False) -> None:
     """Add the files below ``tree``; ``odd``: some directory above needs ``normalise_name``."""
     try:
         entries = list(tree)
     except (KeyError, pygit2.GitError):
-        raise _missing(tree) from None
+        raise _missing(tree, hint) from None
     for entry in entries:
         raw = entry.raw_name or b""
         try:
@@ -298,7 +336,7 @@ def _collect(tree: pygit2.Tree, prefix: str, files: dict[str, bytes], odd: bool 
         kind = entry.type
         odd_here = odd or b"\\" in raw or raw in _ODD_NAMES
         if kind == _TREE:
-            _collect(entry, name + "/", files, odd_here)  # type: ignore[arg-type]
+            _collect(entry, name + "/", files, hint, odd_here)  # type: ignore[arg-type]
             continue
         mode = entry.filemode if kind == _BLOB else None
         if mode not in _FILE_MODES:
@@ -306,11 +344,11 @@ def _collect(tree: pygit2.Tree, prefix: str, files: dict[str, bytes], odd: bool 
             raise InvalidRecord(not_a_file(name, what))
         if odd_here:
             name = normalise_name(name)
-        files[name] = b"" if entry.id == _EMPTY_OID else _data(entry)
+        files[name] = b"" if entry.id == _EMPTY_OID else _data(entry, hint)
 
 
-def _data(blob: pygit2.Object) -> bytes:
+def _data(blob: pygit2.Object, hint: Hint) -> bytes:
     try:
         return bytes(blob.data)  # type: ignore[attr-defined]
     except (KeyError, pygit2.GitError):
-        raise _missing(blob) from None
+        raise _missing(blob, hint) from None
