@@ -201,11 +201,16 @@ def _read_root(view: View, parent: Node, label: str, module: Module | None) -> R
         return ReducerRoot(label, {}, (), module, linked=True)
     if node is None or node.kind is not Kind.TREE:
         return None
+    return _root_of(view, node, label, module)
+
+
+def _root_of(view: View, directory: Node, label: str, module: Module | None = None) -> ReducerRoot:
+    """A reducer directory with every file below it read; its reducers are its top-level ``*.js``."""
     files: dict[str, bytes] = {}
     links: list[str] = []
-    _collect(view, node, "", files, links, 0)
-    reducers = sorted((name for name in files if _is_reducer(name)), key=name_key)
-    return ReducerRoot(label, files, tuple(reducers), module, tuple(sorted(links, key=name_key)))
+    _collect(view, directory, "", files, links, 0)
+    reducers = tuple(sorted((name for name in files if _is_reducer(name)), key=name_key))
+    return ReducerRoot(label, files, reducers, module, tuple(sorted(links, key=name_key)))
 
 
 def _is_reducer(name: str) -> bool:
@@ -243,18 +248,11 @@ def named_roots(targets: Sequence[str], cwd: str, sit_reducers: Callable[[str], 
             continue
         inside = sit_reducers(target) if target not in ("", ".", "..") else None
         if inside is not None and inside.kind is Kind.TREE:
-            roots.append(_named_root(sit_view, inside, f"{REDUCERS_DIR}/{target}"))
+            roots.append(_root_of(sit_view, inside, f"{REDUCERS_DIR}/{target}"))
         elif node is not None and node.kind is Kind.TREE:
-            roots.append(_named_root(disk, node, target))
+            roots.append(_root_of(disk, node, target))
         else:
             raise SitError(f"reducer {target!r} not found: it is neither a file, nor a directory "
                            f"{REDUCERS_DIR}/{target} of the repository, nor a directory.")
     return roots
 
-
-def _named_root(view: View, directory: Node, label: str) -> ReducerRoot:
-    files: dict[str, bytes] = {}
-    links: list[str] = []
-    _collect(view, directory, "", files, links, 0)
-    reducers = tuple(sorted((name for name in files if _is_reducer(name)), key=name_key))
-    return ReducerRoot(label, files, reducers, None, tuple(sorted(links, key=name_key)))

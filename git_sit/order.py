@@ -55,6 +55,14 @@ def flatten(groups: Iterable[list[str]]) -> list[str]:
     return [record for group in groups for record in group]
 
 
+def reduction_order(
+    parents: Mapping[str, Collection[str]], roots: Collection[str] | None = None,
+) -> list[str]:
+    """The records in processing order (§5.2); with ``roots``, only those kept (§5.1)."""
+    groups = generations(parents)
+    return flatten(groups if roots is None else from_roots(groups, parents, roots))
+
+
 def leaves(parents: Mapping[str, Collection[str]]) -> list[str]:
     """Records that no other record of the container names as a parent (§5.2.3), sorted."""
     named = {p for prev in parents.values() for p in prev}

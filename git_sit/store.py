@@ -19,7 +19,7 @@ from git_sit.config import RepoConfig
 from git_sit.errors import InvalidRecord, MissingObject, SitError, UnknownItem
 from git_sit.layout import RECORDS_DIR, ItemDir, ItemEntries, Layout, Problem
 from git_sit.options import Warn, ignore
-from git_sit.order import flatten, from_roots, generations, leaves
+from git_sit.order import leaves, reduction_order
 from git_sit.record import Record, encode_id, is_record_id, split_path
 from git_sit.reduce import NativeReducers, ReducerSet, State
 from git_sit.statecache import StateCache
@@ -57,11 +57,9 @@ class LoadedItem:
 
         ``roots``: only those records and the ones that follow them (fixed roots, §5.1).
         """
-        parents = self.parents()
-        groups = generations(parents)
-        order = flatten(groups if roots is None else from_roots(groups, parents, roots))
         drop = self.bad | self.skipped
-        return [r for rid in order if rid not in drop and (r := self.records[rid]) is not None]
+        return [r for rid in reduction_order(self.parents(), roots)
+                if rid not in drop and (r := self.records[rid]) is not None]
 
 
 @dataclass(slots=True)
@@ -237,9 +235,7 @@ class Store:
         if self.record_filter is not None:
             keep = self.record_filter
             skip |= {rid for rid, r in records.items() if rid not in skip and r and not keep(r, None)}
-        groups = generations(parents)
-        kept = groups if roots is None else from_roots(groups, parents, roots)
-        ordered = [r for rid in flatten(kept) if rid not in skip and (r := records[rid])]
+        ordered = [r for rid in reduction_order(parents, roots) if rid not in skip and (r := records[rid])]
         return ordered, bad
 
     def record_path(self, record_id: str) -> str:
