@@ -214,13 +214,17 @@ def test_item_link_that_is_a_symlink_warns_alike(two_records: tuple[Path, list[s
     reason = f"link file items/{ITEM}/{ids[1]} is not a regular file (a symlink); skipped"
     expected_err = f"warning: record {ids[1]} of item {ITEM}: {reason}\n"
     for where in WHERE:
-        for _ in range(2):  # the second run may be served from the cache: still warned
-            run = sit(workdir, *cache, "reduce", ITEM, "-q", "state", *where)
-            assert (run.code, run.out, run.err) == (0, "open\n", expected_err)
-            run = sit(workdir, *cache, "items", "-q", "state", *where)
-            assert (run.code, run.out, run.err) == (0, "open\n", expected_err)
-        run = sit(workdir, *cache, "records", ITEM, *where)
-        assert (run.code, run.out, run.err) == (0, ids[0] + "\n", expected_err)
+        _reads_without_the_second_record(workdir, ids, cache, where, expected_err)
+
+
+def _reads_without_the_second_record(workdir: Path, ids: list[str], cache: tuple[str, ...],
+                                     where: tuple[str, ...], expected_err: str) -> None:
+    """reduce, items and records leave ``ids[1]`` out, saying ``expected_err``, twice over."""
+    for _ in range(2):  # the second run may be served from the cache: still warned
+        for args, out in ((["reduce", ITEM, "-q", "state"], "open\n"), (["items", "-q", "state"], "open\n"),
+                          (["records", ITEM], ids[0] + "\n")):
+            run = sit(workdir, *cache, *args, *where)
+            assert (run.code, run.out, run.err) == (0, out, expected_err), (args, where)
 
 
 @pytest.mark.parametrize("cache", [("--no-cache",), ()], ids=["no-cache", "cache"])
@@ -238,11 +242,7 @@ def test_record_directory_that_is_a_symlink_warns_alike(two_records: tuple[Path,
     reason = f"records/{split_path(ids[1])} is not a directory (a symlink); skipped"
     expected_err = f"warning: record {ids[1]} of item {ITEM}: {reason}\n"
     for where in WHERE:
-        for _ in range(2):  # the second run may be served from the cache: still warned
-            for args, out in ((["reduce", ITEM, "-q", "state"], "open\n"), (["items", "-q", "state"], "open\n"),
-                              (["records", ITEM], ids[0] + "\n")):
-                run = sit(workdir, *cache, *args, *where)
-                assert (run.code, run.out, run.err) == (0, out, expected_err), (args, where)
+        _reads_without_the_second_record(workdir, ids, cache, where, expected_err)
         run = sit(workdir, *cache, "integrity", *where)  # item by item, then the whole records/
         assert run.err == expected_err + f"warning: record {ids[1]}: {reason}\n"
     run = sit(workdir, *cache, "status")
