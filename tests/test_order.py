@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from git_sit.order import flatten, from_roots, generations, leaves
+from git_sit.order import flatten, from_roots, generations, leaves, reduction_order
 
 CASES = [
     ("empty", {}, []),
@@ -63,3 +63,12 @@ def test_fixed_roots_keep_the_roots_and_what_follows_them(roots, expected):
 def test_fixed_roots_follow_only_links_to_kept_records_of_the_container():
     parents = {"X": {"OTHER"}, "Y": {"X"}, "Z": {"OTHER"}}  # OTHER: another item's record
     assert flatten(from_roots(generations(parents), parents, {"X", "OTHER"})) == ["X", "Y"]
+
+
+@pytest.mark.parametrize(("roots", "expected"), [
+    (None, ["LGIJ", "2MEY", "NBO7"]),  # the §5.7 generations of item 4b16df8e
+    ({"2MEY"}, ["2MEY", "NBO7"]),  # §5.1: a root, then what has a kept parent
+    ({"ZJE4"}, []),  # another item's record is no root of this container
+])
+def test_reduction_order_of_the_4b16df8e_vector(roots, expected):
+    assert reduction_order({"LGIJ": {"ZJE4"}, "2MEY": {"LGIJ"}, "NBO7": {"2MEY"}}, roots) == expected
